@@ -1,0 +1,28 @@
+# swift-fcn — the two set-up commands are `make demo` and `make test`.
+SWIFT ?= swift
+# Tests run in release mode: the numeric tests (gradient checks, golden parity) are slow in debug.
+RELEASE := -c release -Xswiftc -enable-testing
+
+.PHONY: setup build test demo bench format clean
+
+setup:
+	@bash scripts/setup
+
+build: setup
+	$(SWIFT) build -c release --product fcn
+
+test: setup
+	$(SWIFT) build $(RELEASE) --build-tests
+	$(SWIFT) test $(RELEASE) --skip-build
+
+demo: build
+	.build/release/fcn demo
+
+bench: build
+	.build/release/fcn bench --op conv
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,2 @@
+// oneDNN 3.x C API (installed by scripts/setup under /usr/local).
+#include <oneapi/dnnl/dnnl.h>

@@ -1,0 +1,1 @@
+// WeightIO module
