@@ -1,1 +1,0 @@
-// SegData module
