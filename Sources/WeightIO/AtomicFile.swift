@@ -1,0 +1,69 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes a file so that readers see either the old content or the complete new content, never
+/// a torn file: write a temporary file in the same directory, fsync it, rename it over the
+/// target (atomic within one file system), then fsync the directory so the rename survives a
+/// crash. Checkpoints are written this way because a run may be killed at any moment.
+enum AtomicFile {
+  static func write(_ bytes: [UInt8], to url: URL) throws {
+    let path = url.path
+    let directory = url.deletingLastPathComponent().path
+    let temporaryPath =
+      directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    guard fd >= 0 else {
+      throw WeightIOError(file: path, "cannot create temporary file \(temporaryPath): \(errnoText())")
+    }
+    var closed = false
+    defer {
+      if !closed { close(fd) }
+    }
+    do {
+      try bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+          let written = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
+          if written < 0 {
+            if errno == EINTR { continue }
+            throw WeightIOError(file: path, "write failed: \(errnoText())")
+          }
+          offset += written
+        }
+      }
+      guard fsync(fd) == 0 else { throw WeightIOError(file: path, "fsync failed: \(errnoText())") }
+      closed = true
+      guard close(fd) == 0 else { throw WeightIOError(file: path, "close failed: \(errnoText())") }
+      guard rename(temporaryPath, path) == 0 else {
+        throw WeightIOError(file: path, "rename from \(temporaryPath) failed: \(errnoText())")
+      }
+    } catch {
+      unlink(temporaryPath)
+      throw error
+    }
+    // Make the rename itself durable; failure here does not undo the (already visible) write.
+    let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
+    if directoryFD >= 0 {
+      _ = fsync(directoryFD)
+      close(directoryFD)
+    }
+  }
+
+  private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// `write(2)`, named apart from Swift's many `write` methods.
+@inline(__always)
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+  #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
+    return write(fd, buffer, count)
+  #endif
+}
