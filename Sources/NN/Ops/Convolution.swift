@@ -1,0 +1,120 @@
+import CDNNL
+import Tensor
+
+/// 2-D convolution, PyTorch semantics: x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
+/// `fuseReLU` applies ReLU as a oneDNN post-op (one pass over the output instead of two); its
+/// backward then reads the output, so the pre-activation is never stored.
+public func conv2d(
+  _ x: Variable, weight: Parameter, bias: Parameter?, geometry g: ConvGeometry = ConvGeometry(),
+  groups: Int = 1, fuseReLU: Bool = false, name: String = "conv2d"
+) throws -> Variable {
+  let xs = x.shape, ws = weight.shape
+  guard xs.count == 4, ws.count == 4 else {
+    throw TensorError.shapeMismatch(
+      op: name, detail: "input \(describe(xs)) and weight \(describe(ws)) must both be 4-D")
+  }
+  let (n, c, h, w) = (xs[0], xs[1], xs[2], xs[3])
+  let (o, kh, kw) = (ws[0], ws[2], ws[3])
+  guard groups >= 1, c % groups == 0, o % groups == 0, ws[1] * groups == c else {
+    throw TensorError.shapeMismatch(
+      op: name, detail: "input \(describe(xs)) has \(c) channels but weight \(describe(ws)) with groups=\(groups) expects \(ws[1] * groups)")
+  }
+  if let bias, bias.shape != [o] {
+    throw TensorError.shapeMismatch(op: name, detail: "bias \(describe(bias.shape)) must be [\(o)]")
+  }
+  let oh = ConvGeometry.convOutput(h, kernel: kh, stride: g.stride.h, padding: g.padding.h, dilation: g.dilation.h)
+  let ow = ConvGeometry.convOutput(w, kernel: kw, stride: g.stride.w, padding: g.padding.w, dilation: g.dilation.w)
+  guard oh >= 1, ow >= 1 else {
+    throw TensorError.shapeMismatch(
+      op: name, detail: "input \(describe(xs)) is too small for a \(kh)x\(kw) kernel (padding \(g.padding), dilation \(g.dilation)): output would be \(oh)x\(ow)")
+  }
+  let yDims = [n, o, oh, ow]
+  let params = g.dnnlParams(small: (oh, ow), big: (h, w), kernel: (kh, kw))
+  let tape = recording(x, weight, bias)
+  let training = tape != nil
+  let wPlain = try convWeightPlainDesc(ws, groups: groups)
+  let wDims = wPlain.dims
+  let key = "conv|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(g.key)|\(fuseReLU)"
+
+  let fwd = try PrimitiveCache.shared.get(key) {
+    let attr = try Attributes(fuseReLU: fuseReLU)
+    let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
+    let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
+    var pd: dnnl_primitive_desc_t?
+    try withExtendedLifetime((attr, src, wt, dst, b)) {
+      try check(
+        dnnl_convolution_forward_primitive_desc_create(
+          &pd, Engine.shared.engine, training ? dnnl_forward_training : dnnl_forward_inference,
+          dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, params.strides, params.dilates, params.padL,
+          params.padR, attr.attr), "\(name) forward primitive for input \(describe(xs)), weight \(describe(ws))")
+    }
+    return try Primitive(pd: pd!, what: name)
+  }
+  let src = try x.value.reordered(to: fwd.desc(dnnl_query_src_md))
+  let wView = try Tensor(viewing: weight.value, as: wPlain)
+  let wt = try wView.reordered(to: fwd.desc(dnnl_query_weights_md))
+  let y = try Tensor(desc: fwd.desc(dnnl_query_dst_md))
+  var args: [(Int32, Tensor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_DST, y)]
+  if let bias { args.append((DNNL_ARG_BIAS, bias.value)) }
+  try fwd.execute(args)
+
+  let out = Variable(y, requiresGrad: tape != nil)
+  tape?.push { [weak out] in
+    guard let out, var dy = out.grad else { return }
+    out.grad = nil
+    if fuseReLU { dy = try reluBackward(dy, output: y) }
+    if x.requiresGrad {
+      let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
+        var pd: dnnl_primitive_desc_t?
+        let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
+        try withExtendedLifetime((src, wt, dst)) {
+          try check(
+            dnnl_convolution_backward_data_primitive_desc_create(
+              &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, dst.md, params.strides,
+              params.dilates, params.padL, params.padR, fwd.pd, nil), "\(name) backward-data primitive")
+        }
+        return try Primitive(pd: pd!, what: "\(name) bwd_data")
+      }
+      let dx = try Tensor(desc: bwd.desc(dnnl_query_diff_src_md))
+      try bwd.execute([
+        (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
+        (DNNL_ARG_WEIGHTS, wt.reordered(to: bwd.desc(dnnl_query_weights_md))),
+        (DNNL_ARG_DIFF_SRC, dx),
+      ])
+      try x.accumulate(dx)
+    }
+    if weight.requiresGrad || bias?.requiresGrad == true {
+      let bwd = try PrimitiveCache.shared.get("\(key)|bwd_weights") {
+        var pd: dnnl_primitive_desc_t?
+        let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
+        let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
+        try withExtendedLifetime((src, wt, dst, b)) {
+          try check(
+            dnnl_convolution_backward_weights_primitive_desc_create(
+              &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, params.strides,
+              params.dilates, params.padL, params.padR, fwd.pd, nil), "\(name) backward-weights primitive")
+        }
+        return try Primitive(pd: pd!, what: "\(name) bwd_weights")
+      }
+      let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
+      var args: [(Int32, Tensor)] = try [
+        (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
+        (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
+        (DNNL_ARG_DIFF_WEIGHTS, dw),
+      ]
+      let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
+      if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
+      try bwd.execute(args)
+      if weight.requiresGrad { try weight.accumulate(Tensor(viewing: dw.reordered(to: wPlain), as: weight.value.desc)) }
+      if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
+    }
+  }
+  return out
+}
+
+/// The plain descriptor of a PyTorch conv weight [O, I/g, kh, kw]: OIHW, or for groups > 1 the
+/// same bytes seen as GOIHW [g, O/g, I/g, kh, kw], which is how oneDNN takes grouped weights.
+func convWeightPlainDesc(_ ws: [Int], groups: Int) throws -> MemoryDesc {
+  if groups == 1 { return try MemoryDesc(ws, .f32, dnnl_oihw) }
+  return try MemoryDesc([groups, ws[0] / groups, ws[1], ws[2], ws[3]], .f32, dnnl_goihw)
+}

@@ -1,0 +1,85 @@
+import Tensor
+
+/// A value in the computation with, after `Tape.backward`, the gradient of the loss with respect
+/// to it. The gradient always has the same layout as the value.
+public class Variable {
+  public var value: Tensor
+  public var grad: Tensor?
+  public let requiresGrad: Bool
+
+  public init(_ value: Tensor, requiresGrad: Bool = false) {
+    self.value = value
+    self.requiresGrad = requiresGrad
+  }
+
+  public var shape: [Int] { value.shape }
+
+  /// Adds `g` (any layout with the value's shape) into `grad`.
+  func accumulate(_ g: Tensor) throws {
+    let g = try g.reordered(to: value.desc)
+    if let existing = grad {
+      try addInPlace(existing, g)
+    } else {
+      grad = g
+    }
+  }
+}
+
+/// A trainable tensor: fp32 master value in the plain layout (OIHW for conv weights), its
+/// gradient in the same layout, written in place by backward.
+public final class Parameter: Variable {
+  public let name: String
+  /// Frozen parameters (e.g. fixed bilinear deconvs) get no gradient and no update.
+  public var trainable: Bool
+  /// True while `grad` holds zeros only, so the next backward can write instead of add.
+  var gradIsZero = true
+
+  public init(_ name: String, _ value: Tensor, trainable: Bool = true) {
+    self.name = name
+    self.trainable = trainable
+    super.init(value, requiresGrad: trainable)
+  }
+
+  public convenience init(_ name: String, shape: [Int], values: [Float], trainable: Bool = true) throws {
+    try self.init(name, Tensor(shape: shape, values: values), trainable: trainable)
+  }
+
+  /// The gradient storage, allocated (zeroed) on first use and kept across steps.
+  public func gradient() throws -> Tensor {
+    if let g = grad { return g }
+    let g = try Tensor.zeros(like: value.desc)
+    grad = g
+    gradIsZero = true
+    return g
+  }
+
+  public func zeroGrad() {
+    grad?.zero()
+    gradIsZero = true
+  }
+
+  /// Adds `g` into the gradient; `g` may be in any layout with the parameter's shape.
+  override func accumulate(_ g: Tensor) throws {
+    let dst = try gradient()
+    if gradIsZero {
+      try reorder(from: g, to: dst)
+      gradIsZero = false
+    } else {
+      try addInPlace(dst, g.reordered(to: dst.desc))
+    }
+  }
+
+  public var values: [Float] { get throws { try value.toArray() } }
+}
+
+/// dst += src, elementwise over the whole buffer (same layout, so padding lines up too).
+func addInPlace(_ dst: Tensor, _ src: Tensor) throws {
+  guard dst.desc.isEqual(src.desc) else {
+    throw TensorError.shapeMismatch(op: "accumulate", detail: "\(dst.desc) += \(src.desc)")
+  }
+  guard dst.dtype == .f32 else { throw TensorError.dtypeMismatch(op: "accumulate", detail: "\(dst.dtype)") }
+  let n = dst.buffer.byteCount / 4
+  let d = dst.floats
+  let s = src.floats
+  for i in 0..<n { d[i] += s[i] }
+}

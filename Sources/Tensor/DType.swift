@@ -1,0 +1,25 @@
+import CDNNL
+
+/// Element types the engine stores: fp32 (master weights, default compute), bf16 (mixed
+/// precision compute where the CPU has it) and int32 (label maps).
+public enum DType: String, Sendable, CustomStringConvertible {
+  case f32, bf16, s32
+
+  public var dnnl: dnnl_data_type_t {
+    switch self {
+    case .f32: return dnnl_f32
+    case .bf16: return dnnl_bf16
+    case .s32: return dnnl_s32
+    }
+  }
+
+  public var byteSize: Int { self == .bf16 ? 2 : 4 }
+  public var description: String { rawValue }
+
+  /// Throws unless this CPU computes in this type (bf16 needs AVX-512 BF16 or AVX2-VNNI-2).
+  public func checkSupported() throws {
+    if self == .bf16 && !Engine.isa.hasBF16 {
+      throw TensorError.unsupported("this CPU has no bf16 support (ISA: \(Engine.isa))")
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import CDNNL
+
+/// A dense array in oneDNN memory: a logical shape (NCHW order at the API boundary), an element
+/// type, and a physical layout that may be blocked (e.g. nChw8c) inside the network.
+///
+/// Tensors are reference types because they own storage; the storage comes from `BufferPool`.
+public final class Tensor {
+  public let shape: [Int]
+  public let dtype: DType
+  public let desc: MemoryDesc
+  public let buffer: Buffer
+  private var _memory: dnnl_memory_t?
+
+  /// Uninitialised storage with the layout `desc` describes.
+  public init(desc: MemoryDesc) throws {
+    guard let dtype = DType.from(desc.dtype) else {
+      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16 or s32")
+    }
+    self.desc = desc
+    self.shape = desc.dims
+    self.dtype = dtype
+    self.buffer = Buffer(byteCount: desc.byteSize)
+  }
+
+  init(desc: MemoryDesc, sharing buffer: Buffer) throws {
+    guard let dtype = DType.from(desc.dtype) else {
+      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16 or s32")
+    }
+    self.desc = desc
+    self.shape = desc.dims
+    self.dtype = dtype
+    self.buffer = buffer
+  }
+
+  /// Uninitialised storage in the plain (row-major, NCHW for 4-D) layout.
+  public convenience init(shape: [Int], dtype: DType = .f32) throws {
+    try self.init(desc: MemoryDesc(shape, dtype, plainTag(shape.count)))
+  }
+
+  /// A plain-layout fp32 tensor holding `values` in row-major order.
+  public convenience init(shape: [Int], values: [Float]) throws {
+    let count = shape.reduce(1, *)
+    guard values.count == count else {
+      throw TensorError.shapeMismatch(
+        op: "Tensor(values:)", detail: "shape \(describe(shape)) needs \(count) values, got \(values.count)")
+    }
+    try self.init(shape: shape, dtype: .f32)
+    values.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+  }
+
+  /// A plain-layout int32 tensor (label maps).
+  public convenience init(shape: [Int], labels: [Int32]) throws {
+    let count = shape.reduce(1, *)
+    guard labels.count == count else {
+      throw TensorError.shapeMismatch(
+        op: "Tensor(labels:)", detail: "shape \(describe(shape)) needs \(count) labels, got \(labels.count)")
+    }
+    try self.init(shape: shape, dtype: .s32)
+    labels.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+  }
+
+  public static func zeros(shape: [Int], dtype: DType = .f32) throws -> Tensor {
+    let t = try Tensor(shape: shape, dtype: dtype)
+    t.zero()
+    return t
+  }
+
+  public static func zeros(like desc: MemoryDesc) throws -> Tensor {
+    let t = try Tensor(desc: desc)
+    t.zero()
+    return t
+  }
+
+  /// The oneDNN memory object over this tensor's storage, created on first use.
+  public var memory: dnnl_memory_t {
+    if let m = _memory { return m }
+    var m: dnnl_memory_t?
+    let status = dnnl_memory_create(&m, desc.md, Engine.shared.engine, buffer.pointer)
+    precondition(status == dnnl_success, "oneDNN: memory_create failed for \(desc)")
+    _memory = m
+    return m!
+  }
+
+  deinit {
+    if let m = _memory { dnnl_memory_destroy(m) }
+  }
+
+  /// Number of logical elements.
+  public var count: Int { shape.reduce(1, *) }
+
+  /// Whether the layout is the plain row-major one (so `floats` indexes it directly).
+  public var isPlain: Bool { desc.tag == plainTag(shape.count) }
+
+  /// Sets every byte, padding included, to zero.
+  public func zero() { buffer.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: buffer.byteCount) }
+
+  /// Direct access to fp32 storage; only meaningful element by element for plain layouts.
+  public var floats: UnsafeMutablePointer<Float> { buffer.pointer.assumingMemoryBound(to: Float.self) }
+  public var int32s: UnsafeMutablePointer<Int32> { buffer.pointer.assumingMemoryBound(to: Int32.self) }
+
+  /// This tensor in layout `target`: itself when the layout already matches, else a reordered copy.
+  public func reordered(to target: MemoryDesc) throws -> Tensor {
+    if desc.isEqual(target) { return self }
+    let out = try Tensor(desc: target)
+    try reorder(from: self, to: out)
+    return out
+  }
+
+  /// The plain-layout fp32 copy (or self when already plain fp32).
+  public func plain() throws -> Tensor {
+    try reordered(to: MemoryDesc(shape, .f32, plainTag(shape.count)))
+  }
+
+  /// The values in logical row-major order, as fp32.
+  public func toArray() throws -> [Float] {
+    if dtype == .s32 {
+      return (0..<count).map { Float(int32s[$0]) }
+    }
+    let p = try plain()
+    return Array(UnsafeBufferPointer(start: p.floats, count: count))
+  }
+}
+
+/// The row-major layout tag for `ndims` dimensions.
+public func plainTag(_ ndims: Int) -> dnnl_format_tag_t {
+  switch ndims {
+  case 1: return dnnl_a
+  case 2: return dnnl_ab
+  case 3: return dnnl_abc
+  case 4: return dnnl_abcd
+  case 5: return dnnl_abcde
+  default: return dnnl_abcdef
+  }
+}
+
+/// Copies `src` into `dst`, converting layout and type; both must have the same logical shape.
+public func reorder(from src: Tensor, to dst: Tensor) throws {
+  guard src.shape == dst.shape else {
+    throw TensorError.shapeMismatch(op: "reorder", detail: "\(describe(src.shape)) to \(describe(dst.shape))")
+  }
+  let p = try reorderPrimitive(src.desc, dst.desc)
+  try p.execute([(DNNL_ARG_FROM, src), (DNNL_ARG_TO, dst)])
+}
+
+/// A cached reorder between two layouts.
+public func reorderPrimitive(_ src: MemoryDesc, _ dst: MemoryDesc) throws -> Primitive {
+  try PrimitiveCache.shared.get("reorder|\(src.key)|\(dst.key)") {
+    var pd: dnnl_primitive_desc_t?
+    let e = Engine.shared.engine
+    try check(dnnl_reorder_primitive_desc_create(&pd, src.md, e, dst.md, e, nil), "reorder \(src) -> \(dst)")
+    return try Primitive(pd: pd!, what: "reorder")
+  }
+}
+
+extension Tensor {
+  /// A tensor over the same storage with another descriptor of the same byte size (e.g. the
+  /// grouped 5-D view [G, O/G, I/G, kh, kw] of PyTorch's 4-D conv weight).
+  public convenience init(viewing base: Tensor, as desc: MemoryDesc) throws {
+    guard desc.byteSize == base.buffer.byteCount else {
+      throw TensorError.shapeMismatch(
+        op: "view", detail: "\(base.desc) (\(base.buffer.byteCount) bytes) as \(desc) (\(desc.byteSize) bytes)")
+    }
+    try self.init(desc: desc, sharing: base.buffer)
+  }
+}
