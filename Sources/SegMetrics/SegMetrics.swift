@@ -1,1 +1,0 @@
-// SegMetrics module
