@@ -1,0 +1,174 @@
+// Augmentation: every geometric step is applied to image and mask with the same parameters,
+// drawn from the caller's seeded generator, so results depend only on the seed.
+
+public struct ImageSize: Equatable, Sendable, Codable, CustomStringConvertible {
+  public var height: Int
+  public var width: Int
+  public init(height: Int, width: Int) { self.height = height; self.width = width }
+  public var description: String { "\(height)x\(width)" }
+
+  /// Parses "HxW" (or a single number for a square).
+  public init?(parsing text: String) {
+    let parts = text.lowercased().split(separator: "x").map { Int($0) }
+    if parts.count == 1, let s = parts[0], s > 0 { self.init(height: s, width: s); return }
+    guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0 else { return nil }
+    self.init(height: h, width: w)
+  }
+}
+
+public enum Interpolation: Sendable { case bilinear, nearest }
+
+public struct Augmentation: Sendable {
+  /// Resize everything to this size first (evaluation at a fixed size). Mask uses nearest.
+  public var resize: ImageSize?
+  /// Random isotropic scale factor range (e.g. 0.5...2.0); nil = no scaling.
+  public var scaleRange: ClosedRange<Double>?
+  /// Random crop to this size; smaller images are first padded bottom/right with `padColour`
+  /// in the image and the ignore label in the mask.
+  public var crop: ImageSize?
+  public var horizontalFlip: Bool
+  /// Brightness, contrast and saturation each drawn from [1 - j, 1 + j]; 0 = off. Image only.
+  public var colourJitter: Double
+  /// Padding colour (the data mean, so padding looks like "nothing" after normalisation).
+  public var padColour: (UInt8, UInt8, UInt8)
+  public var imageInterpolation: Interpolation
+
+  public init(resize: ImageSize? = nil, scaleRange: ClosedRange<Double>? = nil, crop: ImageSize? = nil,
+              horizontalFlip: Bool = false, colourJitter: Double = 0,
+              padColour: (UInt8, UInt8, UInt8) = Normalization.imagenet.meanColour,
+              imageInterpolation: Interpolation = .bilinear) {
+    self.resize = resize
+    self.scaleRange = scaleRange
+    self.crop = crop
+    self.horizontalFlip = horizontalFlip
+    self.colourJitter = colourJitter
+    self.padColour = padColour
+    self.imageInterpolation = imageInterpolation
+  }
+
+  /// No change at all.
+  public static let identity = Augmentation()
+
+  /// The usual training recipe: scale jitter, crop, flip, mild colour jitter.
+  public static func training(crop: ImageSize?, scaleRange: ClosedRange<Double>? = 0.75...1.25,
+                              flip: Bool = true, colourJitter: Double = 0.2) -> Augmentation {
+    Augmentation(scaleRange: scaleRange, crop: crop, horizontalFlip: flip, colourJitter: colourJitter)
+  }
+
+  /// Evaluation: optional fixed resize, nothing random.
+  public static func evaluation(resize: ImageSize? = nil) -> Augmentation { Augmentation(resize: resize) }
+
+  public func apply(_ sample: Sample, rng: inout SplitMix64) -> Sample {
+    var image = sample.image, mask = sample.mask
+    if let r = resize {
+      image = resized(image, r.width, r.height)
+      mask = resizeNearest(mask, width: r.width, height: r.height)
+    }
+    if let range = scaleRange {
+      let s = rng.uniform(range.lowerBound, range.upperBound)
+      let w = max(1, Int((Double(image.width) * s).rounded())), h = max(1, Int((Double(image.height) * s).rounded()))
+      image = resized(image, w, h)
+      mask = resizeNearest(mask, width: w, height: h)
+    }
+    if let c = crop {
+      (image, mask) = padToAtLeast(image, mask, c, fill: padColour)
+      let x0 = rng.int(in: 0...(image.width - c.width)), y0 = rng.int(in: 0...(image.height - c.height))
+      image = cropImage(image, x0: x0, y0: y0, width: c.width, height: c.height)
+      mask = cropMask(mask, x0: x0, y0: y0, width: c.width, height: c.height)
+    }
+    if horizontalFlip && rng.bernoulli(0.5) {
+      image = flipHorizontally(image)
+      mask = flipHorizontally(mask)
+    }
+    if colourJitter > 0 {
+      let b = rng.uniform(1 - colourJitter, 1 + colourJitter)
+      let c = rng.uniform(1 - colourJitter, 1 + colourJitter)
+      let s = rng.uniform(1 - colourJitter, 1 + colourJitter)
+      image = jitterColour(image, brightness: b, contrast: c, saturation: s)
+    }
+    return Sample(image: image, mask: mask, id: sample.id)
+  }
+
+  private func resized(_ img: RGBImage, _ w: Int, _ h: Int) -> RGBImage {
+    imageInterpolation == .bilinear ? resizeBilinear(img, width: w, height: h) : resizeNearest(img, width: w, height: h)
+  }
+}
+
+/// Pads bottom/right so both sides are at least `size`: image with `fill`, mask with ignore.
+func padToAtLeast(_ img: RGBImage, _ mask: LabelMap, _ size: ImageSize, fill: (UInt8, UInt8, UInt8)) -> (RGBImage, LabelMap) {
+  let w = max(img.width, size.width), h = max(img.height, size.height)
+  if w == img.width && h == img.height { return (img, mask) }
+  var outImg = RGBImage(width: w, height: h, fill: fill)
+  var outMask = LabelMap(width: w, height: h, fill: LabelMap.ignore)
+  for y in 0..<img.height {
+    outImg.pixels.replaceSubrange((y * w * 3)..<((y * w + img.width) * 3),
+                                  with: img.pixels[(y * img.width * 3)..<((y + 1) * img.width * 3)])
+    outMask.labels.replaceSubrange((y * w)..<(y * w + img.width),
+                                   with: mask.labels[(y * img.width)..<((y + 1) * img.width)])
+  }
+  return (outImg, outMask)
+}
+
+func cropImage(_ img: RGBImage, x0: Int, y0: Int, width: Int, height: Int) -> RGBImage {
+  var px = [UInt8]()
+  px.reserveCapacity(width * height * 3)
+  for y in y0..<(y0 + height) {
+    px.append(contentsOf: img.pixels[((y * img.width + x0) * 3)..<((y * img.width + x0 + width) * 3)])
+  }
+  return RGBImage(width: width, height: height, pixels: px)
+}
+
+func cropMask(_ mask: LabelMap, x0: Int, y0: Int, width: Int, height: Int) -> LabelMap {
+  var l = [UInt8]()
+  l.reserveCapacity(width * height)
+  for y in y0..<(y0 + height) {
+    l.append(contentsOf: mask.labels[(y * mask.width + x0)..<(y * mask.width + x0 + width)])
+  }
+  return LabelMap(width: width, height: height, labels: l)
+}
+
+func flipHorizontally(_ img: RGBImage) -> RGBImage {
+  var out = img
+  for y in 0..<img.height {
+    for x in 0..<img.width {
+      let s = (y * img.width + x) * 3, d = (y * img.width + img.width - 1 - x) * 3
+      out.pixels[d] = img.pixels[s]; out.pixels[d + 1] = img.pixels[s + 1]; out.pixels[d + 2] = img.pixels[s + 2]
+    }
+  }
+  return out
+}
+
+func flipHorizontally(_ mask: LabelMap) -> LabelMap {
+  var out = mask
+  for y in 0..<mask.height {
+    for x in 0..<mask.width { out.labels[y * mask.width + mask.width - 1 - x] = mask.labels[y * mask.width + x] }
+  }
+  return out
+}
+
+/// Brightness scales, contrast blends with the image's mean gray, saturation blends with each
+/// pixel's gray (the torchvision ColorJitter definitions, applied in that fixed order).
+func jitterColour(_ img: RGBImage, brightness: Double, contrast: Double, saturation: Double) -> RGBImage {
+  let n = img.width * img.height
+  var f = [Float](repeating: 0, count: n * 3)
+  var graySum: Float = 0
+  for i in 0..<n {
+    let r = Float(img.pixels[3 * i]) * Float(brightness), g = Float(img.pixels[3 * i + 1]) * Float(brightness)
+    let b = Float(img.pixels[3 * i + 2]) * Float(brightness)
+    f[3 * i] = min(255, r); f[3 * i + 1] = min(255, g); f[3 * i + 2] = min(255, b)
+    graySum += 0.299 * f[3 * i] + 0.587 * f[3 * i + 1] + 0.114 * f[3 * i + 2]
+  }
+  let meanGray = graySum / Float(max(1, n)), c = Float(contrast), s = Float(saturation)
+  var out = img
+  for i in 0..<n {
+    var r = meanGray + (f[3 * i] - meanGray) * c, g = meanGray + (f[3 * i + 1] - meanGray) * c
+    var b = meanGray + (f[3 * i + 2] - meanGray) * c
+    r = max(0, min(255, r)); g = max(0, min(255, g)); b = max(0, min(255, b))
+    let gray = 0.299 * r + 0.587 * g + 0.114 * b
+    r = gray + (r - gray) * s; g = gray + (g - gray) * s; b = gray + (b - gray) * s
+    out.pixels[3 * i] = UInt8(max(0, min(255, r.rounded())))
+    out.pixels[3 * i + 1] = UInt8(max(0, min(255, g.rounded())))
+    out.pixels[3 * i + 2] = UInt8(max(0, min(255, b.rounded())))
+  }
+  return out
+}
