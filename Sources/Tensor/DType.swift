@@ -4,16 +4,25 @@ import CDNNL
 /// precision compute where the CPU has it) and int32 (label maps).
 public enum DType: String, Sendable, CustomStringConvertible {
   case f32, bf16, s32
+  /// Bytes: oneDNN's max-pooling workspace (argmax indices) and image data.
+  case u8
 
   public var dnnl: dnnl_data_type_t {
     switch self {
     case .f32: return dnnl_f32
     case .bf16: return dnnl_bf16
     case .s32: return dnnl_s32
+    case .u8: return dnnl_u8
     }
   }
 
-  public var byteSize: Int { self == .bf16 ? 2 : 4 }
+  public var byteSize: Int {
+    switch self {
+    case .f32, .s32: return 4
+    case .bf16: return 2
+    case .u8: return 1
+    }
+  }
   public var description: String { rawValue }
 
   /// Throws unless this CPU computes in this type (bf16 needs AVX-512 BF16 or AVX2-VNNI-2).

@@ -77,6 +77,7 @@ extension DType {
     case dnnl_f32: return .f32
     case dnnl_bf16: return .bf16
     case dnnl_s32: return .s32
+    case dnnl_u8: return .u8
     default: return nil
     }
   }

@@ -163,3 +163,20 @@ extension Tensor {
     try self.init(desc: desc, sharing: base.buffer)
   }
 }
+
+extension Tensor {
+  /// A window of this tensor's storage: `dims` starting at `offsets`, in the same layout (for
+  /// blocked layouts the channel range must not split a block; crops here are spatial only).
+  public func window(dims: [Int], offsets: [Int]) throws -> Tensor {
+    guard dims.count == shape.count, offsets.count == shape.count,
+      zip(zip(dims, offsets), shape).allSatisfy({ $0.0 >= 1 && $0.1 >= 0 && $0.0 + $0.1 <= $1 })
+    else {
+      throw TensorError.shapeMismatch(
+        op: "crop", detail: "window \(describe(dims)) at \(describe(offsets)) does not fit in \(describe(shape))")
+    }
+    var sub: dnnl_memory_desc_t?
+    let d = dims.map { dnnl_dim_t($0) }, o = offsets.map { dnnl_dim_t($0) }
+    try check(dnnl_memory_desc_create_submemory(&sub, desc.md, d, o), "window of \(desc)")
+    return try Tensor(desc: MemoryDesc(owning: sub!), sharing: buffer)
+  }
+}

@@ -77,9 +77,11 @@ enum Ref {
   /// Max pooling with PyTorch's floor/ceil output rule (padding counts as -inf).
   static func maxPool2d(_ x: [Double], _ xs: [Int], kernel: Int, stride: Int, pad: Int, ceil: Bool) -> ([Double], [Int]) {
     let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
+    // PyTorch's documented formula: floor or ceil of (H + 2p - k) / s + 1, and in ceil mode
+    // the last window must start inside the input or left padding.
     func out(_ s: Int) -> Int {
-      let num = s + 2 * pad - kernel
-      var o = (ceil ? (num + stride - 1) / stride : num / stride) + 1
+      let q = Double(s + 2 * pad - kernel) / Double(stride) + 1
+      var o = Int(ceil ? q.rounded(.up) : q.rounded(.down))
       if ceil && (o - 1) * stride >= s + pad { o -= 1 }
       return o
     }

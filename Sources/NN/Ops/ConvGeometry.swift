@@ -39,17 +39,15 @@ public struct ConvGeometry: Sendable, Equatable {
 
   /// oneDNN's strides, dilations and paddings for a convolution from the `big` spatial size to
   /// the `small` one (for a transposed convolution the roles swap: `small` is its input).
-  func dnnlParams(small: (Int, Int), big: (Int, Int), kernel: (Int, Int)) -> (
-    strides: [dnnl_dim_t], dilates: [dnnl_dim_t], padL: [dnnl_dim_t], padR: [dnnl_dim_t]
-  ) {
+  func dnnlParams(small: (Int, Int), big: (Int, Int), kernel: (Int, Int)) -> ConvParams {
     func right(_ s: Int, _ b: Int, _ k: Int, _ st: Int, _ d: Int, _ pl: Int) -> Int {
       (s - 1) * st + (k - 1) * d + 1 - b - pl
     }
-    return (
-      [dnnl_dim_t(stride.h), dnnl_dim_t(stride.w)],
-      [dnnl_dim_t(dilation.h - 1), dnnl_dim_t(dilation.w - 1)],
-      [dnnl_dim_t(padding.h), dnnl_dim_t(padding.w)],
-      [
+    return ConvParams(
+      strides: [dnnl_dim_t(stride.h), dnnl_dim_t(stride.w)],
+      dilates: [dnnl_dim_t(dilation.h - 1), dnnl_dim_t(dilation.w - 1)],
+      padL: [dnnl_dim_t(padding.h), dnnl_dim_t(padding.w)],
+      padR: [
         dnnl_dim_t(right(small.0, big.0, kernel.0, stride.h, dilation.h, padding.h)),
         dnnl_dim_t(right(small.1, big.1, kernel.1, stride.w, dilation.w, padding.w)),
       ]
@@ -57,4 +55,12 @@ public struct ConvGeometry: Sendable, Equatable {
   }
 
   var key: String { "s\(stride.h),\(stride.w)p\(padding.h),\(padding.w)d\(dilation.h),\(dilation.w)" }
+}
+
+/// oneDNN's form of the geometry: strides, zero-based dilations, left and right paddings.
+struct ConvParams {
+  var strides: [dnnl_dim_t]
+  var dilates: [dnnl_dim_t]
+  var padL: [dnnl_dim_t]
+  var padR: [dnnl_dim_t]
 }

@@ -28,26 +28,91 @@ public func conv2d(
     throw TensorError.shapeMismatch(
       op: name, detail: "input \(describe(xs)) is too small for a \(kh)x\(kw) kernel (padding \(g.padding), dilation \(g.dilation)): output would be \(oh)x\(ow)")
   }
-  let yDims = [n, o, oh, ow]
-  let params = g.dnnlParams(small: (oh, ow), big: (h, w), kernel: (kh, kw))
+  return try convolutionCore(
+    .convolution, x, weight: weight, weightPlain: convWeightPlainDesc(ws, groups: groups), bias: bias,
+    outputDims: [n, o, oh, ow], params: g.dnnlParams(small: (oh, ow), big: (h, w), kernel: (kh, kw)),
+    key: "\(g.key)|g\(groups)", fuseReLU: fuseReLU, name: name)
+}
+
+/// Convolutions and transposed convolutions share everything but oneDNN's entry points.
+enum ConvolutionKind: String {
+  case convolution, deconvolution
+
+  func forward(
+    _ pd: inout dnnl_primitive_desc_t?, _ prop: dnnl_prop_kind_t, _ src: MemoryDesc, _ wt: MemoryDesc,
+    _ b: MemoryDesc?, _ dst: MemoryDesc, _ p: ConvParams, _ attr: Attributes
+  ) -> dnnl_status_t {
+    withExtendedLifetime((src, wt, b, dst, attr)) {
+      switch self {
+      case .convolution:
+        return dnnl_convolution_forward_primitive_desc_create(
+          &pd, Engine.shared.engine, prop, dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, p.strides,
+          p.dilates, p.padL, p.padR, attr.attr)
+      case .deconvolution:
+        return dnnl_deconvolution_forward_primitive_desc_create(
+          &pd, Engine.shared.engine, prop, dnnl_deconvolution_direct, src.md, wt.md, b?.md, dst.md, p.strides,
+          p.dilates, p.padL, p.padR, attr.attr)
+      }
+    }
+  }
+
+  func backwardData(
+    _ pd: inout dnnl_primitive_desc_t?, _ src: MemoryDesc, _ wt: MemoryDesc, _ dst: MemoryDesc, _ p: ConvParams,
+    _ hint: dnnl_primitive_desc_t
+  ) -> dnnl_status_t {
+    withExtendedLifetime((src, wt, dst)) {
+      switch self {
+      case .convolution:
+        return dnnl_convolution_backward_data_primitive_desc_create(
+          &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, dst.md, p.strides, p.dilates, p.padL,
+          p.padR, hint, nil)
+      case .deconvolution:
+        return dnnl_deconvolution_backward_data_primitive_desc_create(
+          &pd, Engine.shared.engine, dnnl_deconvolution_direct, src.md, wt.md, dst.md, p.strides, p.dilates,
+          p.padL, p.padR, hint, nil)
+      }
+    }
+  }
+
+  func backwardWeights(
+    _ pd: inout dnnl_primitive_desc_t?, _ src: MemoryDesc, _ wt: MemoryDesc, _ b: MemoryDesc?, _ dst: MemoryDesc,
+    _ p: ConvParams, _ hint: dnnl_primitive_desc_t
+  ) -> dnnl_status_t {
+    withExtendedLifetime((src, wt, b, dst)) {
+      switch self {
+      case .convolution:
+        return dnnl_convolution_backward_weights_primitive_desc_create(
+          &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, p.strides, p.dilates,
+          p.padL, p.padR, hint, nil)
+      case .deconvolution:
+        return dnnl_deconvolution_backward_weights_primitive_desc_create(
+          &pd, Engine.shared.engine, dnnl_deconvolution_direct, src.md, wt.md, b?.md, dst.md, p.strides,
+          p.dilates, p.padL, p.padR, hint, nil)
+      }
+    }
+  }
+}
+
+/// Forward, and on a tape the backward-data and backward-weights steps, of either kind.
+func convolutionCore(
+  _ kind: ConvolutionKind, _ x: Variable, weight: Parameter, weightPlain wPlain: MemoryDesc, bias: Parameter?,
+  outputDims yDims: [Int], params: ConvParams, key geometryKey: String, fuseReLU: Bool, name: String
+) throws -> Variable {
+  let xs = x.shape
+  let o = yDims[1]
   let tape = recording(x, weight, bias)
   let training = tape != nil
-  let wPlain = try convWeightPlainDesc(ws, groups: groups)
   let wDims = wPlain.dims
-  let key = "conv|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(g.key)|\(fuseReLU)"
+  let key = "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
 
   let fwd = try PrimitiveCache.shared.get(key) {
-    let attr = try Attributes(fuseReLU: fuseReLU)
-    let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
     let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
     var pd: dnnl_primitive_desc_t?
-    try withExtendedLifetime((attr, src, wt, dst, b)) {
-      try check(
-        dnnl_convolution_forward_primitive_desc_create(
-          &pd, Engine.shared.engine, training ? dnnl_forward_training : dnnl_forward_inference,
-          dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, params.strides, params.dilates, params.padL,
-          params.padR, attr.attr), "\(name) forward primitive for input \(describe(xs)), weight \(describe(ws))")
-    }
+    try check(
+      kind.forward(
+        &pd, training ? dnnl_forward_training : dnnl_forward_inference, anyDesc(xs), anyDesc(wDims), b,
+        anyDesc(yDims), params, Attributes(fuseReLU: fuseReLU)),
+      "\(name) forward primitive for input \(describe(xs)), weight \(describe(weight.shape))")
     return try Primitive(pd: pd!, what: name)
   }
   let src = try x.value.reordered(to: fwd.desc(dnnl_query_src_md))
@@ -59,20 +124,16 @@ public func conv2d(
   try fwd.execute(args)
 
   let out = Variable(y, requiresGrad: tape != nil)
-  tape?.push { [weak out] in
-    guard let out, var dy = out.grad else { return }
+  tape?.push {
+    guard var dy = out.grad else { return }
     out.grad = nil
     if fuseReLU { dy = try reluBackward(dy, output: y) }
     if x.requiresGrad {
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
         var pd: dnnl_primitive_desc_t?
-        let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
-        try withExtendedLifetime((src, wt, dst)) {
-          try check(
-            dnnl_convolution_backward_data_primitive_desc_create(
-              &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, dst.md, params.strides,
-              params.dilates, params.padL, params.padR, fwd.pd, nil), "\(name) backward-data primitive")
-        }
+        try check(
+          kind.backwardData(&pd, anyDesc(xs), anyDesc(wDims), anyDesc(yDims), params, fwd.pd),
+          "\(name) backward-data primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_data")
       }
       let dx = try Tensor(desc: bwd.desc(dnnl_query_diff_src_md))
@@ -87,13 +148,9 @@ public func conv2d(
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_weights") {
         var pd: dnnl_primitive_desc_t?
         let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
-        let src = try anyDesc(xs), wt = try anyDesc(wDims), dst = try anyDesc(yDims)
-        try withExtendedLifetime((src, wt, dst, b)) {
-          try check(
-            dnnl_convolution_backward_weights_primitive_desc_create(
-              &pd, Engine.shared.engine, dnnl_convolution_direct, src.md, wt.md, b?.md, dst.md, params.strides,
-              params.dilates, params.padL, params.padR, fwd.pd, nil), "\(name) backward-weights primitive")
-        }
+        try check(
+          kind.backwardWeights(&pd, anyDesc(xs), anyDesc(wDims), b, anyDesc(yDims), params, fwd.pd),
+          "\(name) backward-weights primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_weights")
       }
       let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
@@ -105,7 +162,9 @@ public func conv2d(
       let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
       if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
       try bwd.execute(args)
-      if weight.requiresGrad { try weight.accumulate(Tensor(viewing: dw.reordered(to: wPlain), as: weight.value.desc)) }
+      if weight.requiresGrad {
+        try weight.accumulate(Tensor(viewing: dw.reordered(to: wPlain), as: weight.value.desc))
+      }
       if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
     }
   }

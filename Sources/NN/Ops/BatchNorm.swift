@@ -1,0 +1,83 @@
+import CDNNL
+import Tensor
+
+/// Running statistics of a BatchNorm layer (buffers, not trained; saved in checkpoints).
+public final class RunningStats {
+  public let mean: Tensor
+  public let variance: Tensor
+  public var batchesTracked: Int64 = 0
+
+  public init(channels: Int) throws {
+    mean = try Tensor.zeros(shape: [channels])
+    variance = try Tensor(shape: [channels], values: [Float](repeating: 1, count: channels))
+  }
+}
+
+/// Batch normalisation over (N, H, W) per channel, PyTorch semantics. In training it normalises
+/// with the batch statistics and updates the running ones as
+/// `running = (1 - momentum) · running + momentum · batch` (unbiased batch variance), which is
+/// exactly what PyTorch's `momentum` means; in eval it uses the running statistics.
+public func batchNorm2d(
+  _ x: Variable, gamma: Parameter, beta: Parameter, stats: RunningStats, training: Bool, momentum: Float = 0.1,
+  eps: Float = 1e-5, name: String = "batch_norm2d"
+) throws -> Variable {
+  let xs = x.shape
+  guard xs.count == 4, gamma.shape == [xs[1]], beta.shape == [xs[1]], stats.mean.shape == [xs[1]] else {
+    throw TensorError.shapeMismatch(
+      op: name, detail: "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(gamma.shape))")
+  }
+  let c = xs[1]
+  let tape = recording(x, gamma, beta)
+  var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
+  if !training { flags |= dnnl_use_global_stats.rawValue }
+  let src = x.value
+  let prop = tape != nil ? dnnl_forward_training : dnnl_forward_inference
+  let key = "bn|\(prop.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
+  let fwd = try PrimitiveCache.shared.get(key) {
+    var pd: dnnl_primitive_desc_t?
+    try check(
+      dnnl_batch_normalization_forward_primitive_desc_create(
+        &pd, Engine.shared.engine, prop, src.desc.md, src.desc.md, eps, flags, nil), "\(name) forward \(describe(xs))")
+    return try Primitive(pd: pd!, what: name)
+  }
+  let y = try Tensor(desc: src.desc)
+  let mean = training ? try Tensor(shape: [c]) : stats.mean
+  let variance = training ? try Tensor(shape: [c]) : stats.variance
+  try fwd.execute([
+    (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
+    (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
+  ])
+  if training {
+    let n = Float(xs[0] * xs[2] * xs[3])
+    let unbias = n > 1 ? n / (n - 1) : 1
+    for i in 0..<c {
+      stats.mean.floats[i] = (1 - momentum) * stats.mean.floats[i] + momentum * mean.floats[i]
+      stats.variance.floats[i] = (1 - momentum) * stats.variance.floats[i] + momentum * variance.floats[i] * unbias
+    }
+    stats.batchesTracked += 1
+  }
+  let out = Variable(y, requiresGrad: tape != nil)
+  tape?.push {
+    guard let dy = out.grad else { return }
+    out.grad = nil
+    let bwd = try PrimitiveCache.shared.get("\(key)|bwd") {
+      var pd: dnnl_primitive_desc_t?
+      try check(
+        dnnl_batch_normalization_backward_primitive_desc_create(
+          &pd, Engine.shared.engine, dnnl_backward, src.desc.md, src.desc.md, src.desc.md, eps, flags, fwd.pd, nil),
+        "\(name) backward")
+      return try Primitive(pd: pd!, what: "\(name) bwd")
+    }
+    let dx = try Tensor(desc: src.desc)
+    let dgamma = try Tensor(shape: [c]), dbeta = try Tensor(shape: [c])
+    try bwd.execute([
+      (DNNL_ARG_SRC, src), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
+      (DNNL_ARG_DIFF_DST, dy.reordered(to: src.desc)), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_DIFF_SRC, dx),
+      (DNNL_ARG_DIFF_SCALE, dgamma), (DNNL_ARG_DIFF_SHIFT, dbeta),
+    ])
+    if x.requiresGrad { try x.accumulate(dx) }
+    if gamma.requiresGrad { try gamma.accumulate(dgamma) }
+    if beta.requiresGrad { try beta.accumulate(dbeta) }
+  }
+  return out
+}
