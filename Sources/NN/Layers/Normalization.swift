@@ -1,0 +1,70 @@
+import Tensor
+
+/// BatchNorm2d with PyTorch's parameter and buffer names (weight, bias, running_mean,
+/// running_var, num_batches_tracked) and momentum meaning.
+public final class BatchNorm2D: Module {
+  public let weight: Parameter
+  public let bias: Parameter
+  public let stats: RunningStats
+  public var momentum: Float
+  public let eps: Float
+  public var training = true
+  public let name: String
+
+  public init(_ name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) throws {
+    self.name = name
+    self.momentum = momentum
+    self.eps = eps
+    weight = try Parameter("\(name).weight", shape: [channels], values: [Float](repeating: 1, count: channels))
+    bias = try Parameter("\(name).bias", shape: [channels], values: [Float](repeating: 0, count: channels))
+    stats = try RunningStats(channels: channels)
+  }
+
+  public var parameters: [Parameter] { [weight, bias] }
+  public var buffers: [(name: String, tensor: Tensor)] {
+    [("\(name).running_mean", stats.mean), ("\(name).running_var", stats.variance)]
+  }
+  public func setTraining(_ training: Bool) { self.training = training }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    try batchNorm2d(x, gamma: weight, beta: bias, stats: stats, training: training, momentum: momentum, eps: eps, name: name)
+  }
+}
+
+/// Channel-wise dropout with its own seeded generator (saved in checkpoints for exact resume).
+public final class Dropout2D: Module {
+  public let p: Float
+  public var training = true
+  public var rng: Xoshiro256
+
+  public init(p: Float = 0.5, seed: UInt64) {
+    self.p = p
+    rng = Xoshiro256(seed: seed)
+  }
+
+  public var parameters: [Parameter] { [] }
+  public func setTraining(_ training: Bool) { self.training = training }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    try dropout2d(x, p: p, training: training, rng: &rng)
+  }
+}
+
+/// Max pooling as a layer (no parameters).
+public struct MaxPool2D {
+  public var kernel: Int
+  public var stride: Int
+  public var padding: Int
+  public var ceilMode: Bool
+
+  public init(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
+    self.kernel = kernel
+    self.stride = stride ?? kernel
+    self.padding = padding
+    self.ceilMode = ceilMode
+  }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    try maxPool2d(x, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+  }
+}

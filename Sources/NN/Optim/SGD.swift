@@ -1,0 +1,57 @@
+import Tensor
+
+/// Stochastic gradient descent with PyTorch's semantics: L2 weight decay added to the gradient,
+/// momentum buffer initialised to the first gradient, optional dampening and Nesterov.
+public final class SGD: Optimizer {
+  public let parameters: [Parameter]
+  public var learningRate: Float
+  public var momentum: Float
+  public var dampening: Float
+  public var weightDecay: Float
+  public var nesterov: Bool
+  private var buffers: [String: [Float]] = [:]
+
+  public init(
+    _ parameters: [Parameter], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+    weightDecay: Float = 0, nesterov: Bool = false
+  ) {
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.dampening = dampening
+    self.weightDecay = weightDecay
+    self.nesterov = nesterov
+  }
+
+  public func step() throws {
+    for p in parameters {
+      withValueAndGradient(p) { w, g, n in
+        let first = buffers[p.name] == nil
+        var buf = buffers[p.name] ?? [Float](repeating: 0, count: n)
+        let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
+        buf.withUnsafeMutableBufferPointer { b in
+          for i in 0..<n {
+            var d = g[i] + wd * w[i]
+            if mu != 0 {
+              b[i] = first ? d : mu * b[i] + (1 - damp) * d
+              d = nesterov ? d + mu * b[i] : b[i]
+            }
+            w[i] -= lr * d
+          }
+        }
+        if mu != 0 { buffers[p.name] = buf }
+      }
+    }
+  }
+
+  public func stateDict() -> [String: [Float]] {
+    Dictionary(uniqueKeysWithValues: buffers.map { ("\($0.key).momentum_buffer", $0.value) })
+  }
+
+  public func loadStateDict(_ state: [String: [Float]]) throws {
+    buffers = [:]
+    for p in parameters {
+      if let v = try restoreSlot(state, "\(p.name).momentum_buffer", count: p.value.count) { buffers[p.name] = v }
+    }
+  }
+}
