@@ -47,5 +47,94 @@ def codecs():
     im.save(os.path.join(d, "palette4.png"), bits=4)
 
 
+def coco():
+    """A tiny COCO set whose expected masks come from pycocotools' annToMask."""
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+
+    d = os.path.join(ROOT, "coco")
+    os.makedirs(os.path.join(d, "images", "sub"), exist_ok=True)
+    os.makedirs(os.path.join(d, "expected"), exist_ok=True)
+    rng = np.random.RandomState(1234)
+    images = [
+        {"id": 3, "file_name": "a.png", "width": 37, "height": 29},
+        {"id": 1, "file_name": "sub/b.jpg", "width": 24, "height": 20},
+        {"id": 7, "file_name": "c.png", "width": 16, "height": 12},
+    ]
+    for im in images:
+        px = rng.randint(0, 256, size=(im["height"], im["width"], 3)).astype(np.uint8)
+        Image.fromarray(px).save(os.path.join(d, "images", im["file_name"]))
+    # Category ids out of order and with gaps: class id = 1 + position by sorted id.
+    categories = [{"id": 9, "name": "bottle"}, {"id": 2, "name": "paper"}, {"id": 5, "name": "can"}]
+    anns = []
+
+    def add(image_id, cat, seg, iscrowd=0, area=None):
+        anns.append({"id": 100 + len(anns), "image_id": image_id, "category_id": cat,
+                     "segmentation": seg, "iscrowd": iscrowd, "bbox": [0, 0, 1, 1]})
+        if area is not None:
+            anns[-1]["area"] = area
+
+    # Image 3: hand-made polygons: fractional, concave, bow-tie (self-intersecting), partly
+    # outside, repeated points, a tiny one, and a two-part object; plus random polygons.
+    add(3, 2, [[2.3, 1.7, 30.6, 3.2, 33.9, 25.1, 4.4, 27.8]])
+    add(3, 5, [[5, 5, 20, 5, 20, 20, 12, 10, 5, 20]])
+    add(3, 9, [[8, 8, 18, 18, 18, 8, 8, 18]])
+    add(3, 5, [[-4.2, -3, 10, 2, 6, 40]])
+    add(3, 9, [[25, 3, 25, 3, 31, 9, 31, 9, 27, 14]])
+    add(3, 2, [[14.2, 14.1, 15.1, 14.3, 14.6, 15.2]])
+    add(3, 9, [[1, 22, 6, 22, 6, 27], [28, 18, 36, 18, 36.9, 28.9, 28, 28]])
+    for _ in range(12):
+        n = rng.randint(3, 9)
+        cx, cy = rng.uniform(0, 37), rng.uniform(0, 29)
+        ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+        r = rng.uniform(1, 12, n)
+        poly = np.stack([cx + r * np.cos(ang), cy + r * np.sin(ang)], 1).round(2).ravel().tolist()
+        add(3, int(rng.choice([2, 5, 9])), [poly])
+    # Image 1: compressed RLE (string counts) and a crowd region as uncompressed counts.
+    m = np.zeros((20, 24), dtype=np.uint8, order="F")
+    m[3:15, 2:9] = 1
+    m[10:18, 12:22] = 1
+    rle = mask_utils.encode(m)
+    add(1, 5, {"size": [20, 24], "counts": rle["counts"].decode("ascii")}, area=float(m.sum()))
+    m2 = (rng.uniform(size=(20, 24)) < 0.3).astype(np.uint8)
+    flat = m2.ravel(order="F")
+    counts, cur, run = [], 0, 0
+    for v in flat:
+        if v != cur:
+            counts.append(run)
+            run, cur = 0, v
+        run += 1
+    counts.append(run)
+    add(1, 2, {"size": [20, 24], "counts": [int(c) for c in counts]}, iscrowd=1, area=float(m2.sum()))
+    add(1, 9, [[0, 0, 23.5, 0, 23.5, 19.5, 0, 19.5]])
+    # Image 7 has no annotations: all background.
+
+    ann_path = os.path.join(d, "annotations.json")
+    with open(ann_path, "w") as f:
+        json.dump({"images": images, "annotations": anns, "categories": categories}, f)
+
+    # Expected output via pycocotools: per-annotation masks stacked vertically (0/1), and the
+    # label map painted in descending area (pycocotools' "area" when missing: rle area).
+    coco = COCO(ann_path)
+    cat_ids = sorted(c["id"] for c in categories)
+    for im in images:
+        ids = coco.getAnnIds(imgIds=[im["id"]])
+        ann_list = coco.loadAnns(ids)
+        h, w = im["height"], im["width"]
+        stem = os.path.splitext(im["file_name"])[0].replace("/", "_")
+        if ann_list:
+            stack = np.concatenate([coco.annToMask(a) for a in ann_list], 0).astype(np.uint8)
+            Image.fromarray(stack).save(os.path.join(d, "expected", "anns_%s.png" % stem))
+        label = np.zeros((h, w), dtype=np.uint8)
+        def area_of(a):
+            return a["area"] if "area" in a else float(mask_utils.area(coco.annToRLE(a)))
+        order = sorted(range(len(ann_list)), key=lambda i: (-area_of(ann_list[i]), i))
+        for i in order:
+            a = ann_list[i]
+            label[coco.annToMask(a) == 1] = 1 + cat_ids.index(a["category_id"])
+        Image.fromarray(label).save(os.path.join(d, "expected", "label_%s.png" % stem))
+
+
 if __name__ == "__main__":
     codecs()
+    coco()
