@@ -28,7 +28,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "NNTests", dependencies: ["NN", "WeightIO"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["WeightIO"]),
     .testTarget(name: "FCNTests", dependencies: ["FCN"]),
     .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
