@@ -135,6 +135,62 @@ def coco():
         Image.fromarray(label).save(os.path.join(d, "expected", "label_%s.png" % stem))
 
 
+def save_palette(a, path):
+    # Build the "P" image from raw bytes so the values are the palette indices exactly.
+    im = Image.frombytes("P", (a.shape[1], a.shape[0]), a.astype(np.uint8).tobytes())
+    im.putpalette(voc_palette())
+    im.save(path)
+
+
+def trees():
+    """Tiny folder/, voc/ and cityscapes/ trees with masks known by construction."""
+    rng = np.random.RandomState(99)
+    # folder: 3 images (png, jpg, png), masks as palette, gray, palette; classes.txt; splits.
+    d = os.path.join(ROOT, "folder")
+    os.makedirs(os.path.join(d, "images"), exist_ok=True)
+    os.makedirs(os.path.join(d, "masks"), exist_ok=True)
+    for name, ext, w, h in [("a", "png", 6, 4), ("b", "jpg", 8, 8), ("c", "png", 5, 3)]:
+        Image.fromarray(rng.randint(0, 256, (h, w, 3)).astype(np.uint8)).save(os.path.join(d, "images", name + "." + ext))
+        m = (np.arange(w * h).reshape(h, w) % 3).astype(np.uint8)
+        m[0, 0] = 255
+        if name == "b":
+            Image.fromarray(m).save(os.path.join(d, "masks", name + ".png"))
+        else:
+            save_palette(m, os.path.join(d, "masks", name + ".png"))
+    with open(os.path.join(d, "classes.txt"), "w") as f:
+        f.write("background\nred\nblue\n")
+    with open(os.path.join(d, "train.txt"), "w") as f:
+        f.write("a\nb.jpg\n")
+    with open(os.path.join(d, "val.txt"), "w") as f:
+        f.write("c\n")
+
+    # voc: VOCdevkit/VOC2012 with two ids; masks with a 255 border.
+    v = os.path.join(ROOT, "voc", "VOCdevkit", "VOC2012")
+    for sub in ["JPEGImages", "SegmentationClass", "ImageSets/Segmentation"]:
+        os.makedirs(os.path.join(v, sub), exist_ok=True)
+    for i, vid in enumerate(["2007_000032", "2007_000039"]):
+        Image.fromarray(rng.randint(0, 256, (5, 7, 3)).astype(np.uint8)).save(os.path.join(v, "JPEGImages", vid + ".jpg"))
+        m = np.full((5, 7), 255, np.uint8)
+        m[1:4, 1:6] = 0
+        m[2, 2:5] = 1 + 14 * i  # aeroplane, then person
+        save_palette(m, os.path.join(v, "SegmentationClass", vid + ".png"))
+    with open(os.path.join(v, "ImageSets/Segmentation/train.txt"), "w") as f:
+        f.write("2007_000032\n")
+    with open(os.path.join(v, "ImageSets/Segmentation/val.txt"), "w") as f:
+        f.write("2007_000039\n")
+
+    # cityscapes: one train and one val image with gray labelIds.
+    c = os.path.join(ROOT, "cityscapes")
+    for split, city, name in [("train", "aachen", "aachen_000000_000019"), ("val", "lindau", "lindau_000001_000019")]:
+        os.makedirs(os.path.join(c, "leftImg8bit", split, city), exist_ok=True)
+        os.makedirs(os.path.join(c, "gtFine", split, city), exist_ok=True)
+        Image.fromarray(rng.randint(0, 256, (2, 4, 3)).astype(np.uint8)).save(
+            os.path.join(c, "leftImg8bit", split, city, name + "_leftImg8bit.png"))
+        Image.fromarray(np.array([[7, 8, 26, 33], [0, 5, 24, 23]], np.uint8)).save(
+            os.path.join(c, "gtFine", split, city, name + "_gtFine_labelIds.png"))
+
+
 if __name__ == "__main__":
     codecs()
     coco()
+    trees()
