@@ -30,9 +30,7 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["WeightIO"]),
-    .testTarget(name: "FCNTests", dependencies: ["FCN"]),
     .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SegMetrics"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training"]),
   ]
 )
