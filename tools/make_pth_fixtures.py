@@ -12,6 +12,8 @@ import json
 import os
 import struct
 
+import torch
+
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "WeightIOTests", "Fixtures")
 
 
@@ -50,9 +52,125 @@ def hand_written_safetensors():
         f.write(struct.pack("<Q", len(text)) + text + data)
 
 
+# ---------------------------------------------------------------------------------------------
+# PyTorch checkpoints. Each `<name>.pth` comes with `<name>.expected.safetensors`, written by
+# write_safetensors_by_hand from `tensor.contiguous()` bytes (never through the Swift reader),
+# whose metadata "order" lists the keys in the order the checkpoint stores them.
+
+SAFETENSORS_DTYPE = {
+    torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
+    torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8", torch.bool: "BOOL",
+}
+
+
+def raw_bytes(t):
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:  # numpy has no bfloat16: take the bits
+        return t.view(torch.int16).numpy().astype("<i2").tobytes()
+    return t.numpy().tobytes()  # little-endian host
+
+
+def write_expected(name, ordered_items):
+    tensors = {k: (SAFETENSORS_DTYPE[v.dtype], list(v.shape), raw_bytes(v)) for k, v in ordered_items}
+    order = json.dumps([k for k, _ in ordered_items])
+    write_safetensors_by_hand(os.path.join(FIXTURES, name + ".expected.safetensors"), tensors, {"order": order})
+
+
+def save(name, obj, expected_items):
+    torch.save(obj, os.path.join(FIXTURES, name + ".pth"))
+    write_expected(name, expected_items)
+
+
+def tiny_conv_bn():
+    """nn.Sequential(Conv2d, BatchNorm2d) after one training-mode forward pass, so the BN
+    running statistics and num_batches_tracked are not their initial values."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    model.train()
+    model(torch.randn(2, 1, 5, 5))
+    return model
+
+
+def pth_fixtures():
+    # 1. A plain state_dict (OrderedDict of Parameters and buffers, incl. an int64 scalar).
+    model = tiny_conv_bn()
+    sd = model.state_dict()
+    save("conv_bn_state_dict", sd, list(sd.items()))
+
+    # 2. Every supported storage type, a Parameter, an int64 scalar.
+    torch.manual_seed(1)
+    base = torch.randn(2, 3)
+    dtypes = {
+        "f32": base,
+        "f16": (base * 100).half(),
+        "bf16": (base * 100).bfloat16(),
+        "f64": base.double() / 3,
+        "i64": torch.tensor([[-(2**40), 7], [0, 2**62]], dtype=torch.int64),
+        "i32": torch.tensor([-5, 2**31 - 1], dtype=torch.int32),
+        "u8": torch.tensor([0, 17, 255], dtype=torch.uint8),
+        "bool": torch.tensor([True, False, True]),
+        "scalar": torch.tensor(42, dtype=torch.int64),
+        "param": torch.nn.Parameter(torch.linspace(-1, 1, 4)),
+    }
+    save("dtypes", dtypes, list(dtypes.items()))
+
+    # 3. Views: transposes, slices with a storage offset, steps, expand (stride 0), and two
+    #    tensors sharing one storage. torch.save writes each storage once plus view geometry.
+    grid = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    shared = torch.arange(10, dtype=torch.int64)
+    views = {
+        "grid": grid,
+        "transposed": grid.t(),
+        "slice": grid[1:3, 2:5],
+        "strided": grid[:, ::2],
+        "column": grid[:, 4],
+        "expanded": torch.tensor([1.5, -2.5, 3.5]).expand(2, 3),
+        "permuted": torch.arange(24, dtype=torch.float16).reshape(2, 3, 4).permute(2, 0, 1),
+        "shared_head": shared[:4],
+        "shared_tail": shared[3:],
+    }
+    assert views["slice"].storage_offset() > 0 and not views["transposed"].is_contiguous()
+    save("views", views, list(views.items()))
+
+    # 4. A training checkpoint: the state dict nested under 'model_state_dict', next to an
+    #    optimizer state (int keys, nested dicts of tensors) and plain Python values.
+    model = tiny_conv_bn()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(1, 1, 5, 5)).sum().backward()
+    optimizer.step()
+    checkpoint = {
+        "epoch": 3,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "best_miou": 0.625,
+        "args": {"name": "run1", "sizes": [1, 2, 3], "flag": True, "none": None},
+    }
+    save("nested_checkpoint", checkpoint, list(model.state_dict().items()))
+    # Expected result of loadFlattened: every tensor under its dotted path, depth-first.
+    flat = []
+
+    def walk(prefix, obj):
+        if isinstance(obj, torch.Tensor):
+            flat.append((".".join(prefix), obj))
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(prefix + [str(k)], v)
+        elif isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj):
+                walk(prefix + [str(i)], v)
+
+    walk([], checkpoint)
+    write_expected("nested_checkpoint_flat", flat)
+
+    # 5. Files that must be refused with a clear message (no expected tensors).
+    torch.save({"w": torch.zeros(2, dtype=torch.int8)}, os.path.join(FIXTURES, "unsupported_int8.pth"))
+    torch.save({"w": torch.zeros(2)}, os.path.join(FIXTURES, "legacy_format.pth"), _use_new_zipfile_serialization=False)
+
+
 def main():
     os.makedirs(FIXTURES, exist_ok=True)
     hand_written_safetensors()
+    pth_fixtures()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,14 @@ public struct HostArray: Sendable, Equatable {
     self.bytes = bytes
   }
 
+  /// For readers that have already checked the byte count.
+  init(uncheckedShape shape: [Int], dtype: ElementType, bytes: [UInt8]) {
+    assert(HostArray.elementCount(of: shape).map { $0 * dtype.byteSize } == bytes.count)
+    self.shape = shape
+    self.dtype = dtype
+    self.bytes = bytes
+  }
+
   /// An f32 array. The number of floats must equal the product of `shape` (a programming error
   /// otherwise, so it traps rather than throws).
   public init(shape: [Int], floats: [Float]) {

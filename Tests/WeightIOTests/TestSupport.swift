@@ -37,3 +37,27 @@ func assertWeightIOError<T>(
     XCTFail("expected a WeightIOError, got \(error)", file: file, line: line)
   }
 }
+
+import ZIPFoundation
+
+/// The pickle and storages of a torch checkpoint fixture, read with ZIPFoundation directly.
+struct ZIPArchiveFixture {
+  var pickle: [UInt8] = []
+  var storages: [String: [UInt8]] = [:]
+
+  init(url: URL) throws {
+    let archive = try Archive(url: url, accessMode: .read)
+    for entry in archive {
+      var bytes: [UInt8] = []
+      _ = try archive.extract(entry) { bytes.append(contentsOf: $0) }
+      let parts = entry.path.split(separator: "/")
+      if parts.last == "data.pkl" { pickle = bytes }
+      if parts.count == 3, parts[1] == "data" { storages[String(parts[2])] = bytes }
+    }
+  }
+
+  func storage(_ key: String) throws -> [UInt8] {
+    guard let bytes = storages[key] else { throw WeightIOError(file: "fixture", key: key, "no storage") }
+    return bytes
+  }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+@testable import WeightIO
+
+/// Every expectation comes from `<name>.expected.safetensors`, written by
+/// tools/make_pth_fixtures.py from torch's own contiguous bytes.
+final class TorchCheckpointTests: XCTestCase {
+  private func fixture(_ name: String) -> URL { fixturesDirectory.appendingPathComponent(name) }
+
+  private func expected(_ name: String) throws -> [(String, HostArray)] {
+    let (tensors, metadata) = try SafeTensors.read(contentsOf: fixture(name + ".expected.safetensors"))
+    let order = try JSONDecoder().decode([String].self, from: Data((metadata["order"] ?? "").utf8))
+    XCTAssertEqual(Set(order), Set(tensors.keys))
+    return try order.map { key in
+      guard let array = tensors[key] else { throw WeightIOError(file: name, key: key, "missing in expectation") }
+      return (key, array)
+    }
+  }
+
+  private func assertSame(_ actual: [(String, HostArray)], _ expected: [(String, HostArray)], file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(actual.map(\.0), expected.map(\.0), "keys or their order differ", file: file, line: line)
+    for ((key, a), (_, e)) in zip(actual, expected) {
+      XCTAssertEqual(a.shape, e.shape, "shape of \(key)", file: file, line: line)
+      XCTAssertEqual(a.dtype, e.dtype, "dtype of \(key)", file: file, line: line)
+      XCTAssertEqual(a.bytes, e.bytes, "bytes of \(key)", file: file, line: line)
+    }
+  }
+
+  func testConvBatchNormStateDict() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("conv_bn_state_dict.pth"))
+    assertSame(loaded, try expected("conv_bn_state_dict"))
+    // The BN counter is an int64 scalar (shape []), and one training step was taken.
+    let tracked = try XCTUnwrap(loaded.first { $0.0 == "1.num_batches_tracked" }?.1)
+    XCTAssertEqual(tracked.shape, [])
+    XCTAssertEqual(try tracked.int64s(), [1])
+    XCTAssertEqual(loaded.first { $0.0 == "0.weight" }?.1.shape, [2, 1, 3, 3])
+  }
+
+  func testEveryStorageTypeAndParameters() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("dtypes.pth"))
+    assertSame(loaded, try expected("dtypes"))
+    let dtypes = Dictionary(uniqueKeysWithValues: loaded.map { ($0.0, $0.1.dtype) })
+    XCTAssertEqual(dtypes["f16"], .f16)
+    XCTAssertEqual(dtypes["bf16"], .bf16)
+    XCTAssertEqual(dtypes["i64"], .i64)
+    XCTAssertEqual(dtypes["bool"], .bool)
+  }
+
+  func testViewsAreMaterialisedContiguously() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("views.pth"))
+    assertSame(loaded, try expected("views"))
+    let byKey = try TorchCheckpoint.load(contentsOf: fixture("views.pth"))
+    XCTAssertEqual(byKey.count, loaded.count)
+    XCTAssertEqual(byKey["transposed"]?.shape, [6, 4])
+  }
+
+  func testNestedCheckpointGivesTheModelStateDict() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("nested_checkpoint.pth"))
+    assertSame(loaded, try expected("nested_checkpoint"))
+  }
+
+  func testFlattenedCheckpointHasEveryTensorUnderItsPath() throws {
+    let loaded = try TorchCheckpoint.loadFlattened(contentsOf: fixture("nested_checkpoint.pth"))
+    assertSame(loaded, try expected("nested_checkpoint_flat"))
+    XCTAssertTrue(loaded.contains { $0.0 == "optimizer_state_dict.state.0.momentum_buffer" })
+  }
+
+  // MARK: refusals
+
+  func testUnsupportedStorageNamesKeyAndType() {
+    assertWeightIOError(
+      try TorchCheckpoint.load(contentsOf: fixture("unsupported_int8.pth")),
+      mentions: ["unsupported_int8.pth", "'w'", "CharStorage"])
+  }
+
+  func testLegacyFormatIsExplained() {
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixture("legacy_format.pth")), mentions: ["legacy_format.pth", "legacy"])
+  }
+
+  func testSafetensorsFileIsNotMistakenForACheckpoint() {
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixture("hand_written.safetensors")), mentions: ["hand_written.safetensors", "safetensors"])
+  }
+
+  func testMissingFile() {
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: URL(fileURLWithPath: "/nonexistent/m.pth")), mentions: ["/nonexistent/m.pth"])
+  }
+
+  /// Every prefix of a real checkpoint must be refused with an error, never a crash.
+  func testTruncatedFilesThrow() throws {
+    let bytes = try Data(contentsOf: fixture("conv_bn_state_dict.pth"))
+    let dir = try makeTemporaryDirectory(self)
+    let url = dir.appendingPathComponent("cut.pth")
+    for length in stride(from: 0, to: bytes.count, by: 97) {
+      try bytes.prefix(length).write(to: url)
+      XCTAssertThrowsError(try TorchCheckpoint.load(contentsOf: url), "prefix of \(length) bytes") { error in
+        XCTAssertTrue(error is WeightIOError, "\(error)")
+      }
+    }
+  }
+
+  /// Flipping bytes anywhere must give either the same keys or an error — never a crash.
+  func testCorruptedBytesNeverCrash() throws {
+    let original = [UInt8](try Data(contentsOf: fixture("views.pth")))
+    let dir = try makeTemporaryDirectory(self)
+    let url = dir.appendingPathComponent("corrupt.pth")
+    var generator = SplitMix64(seed: 7)
+    for _ in 0..<300 {
+      var bytes = original
+      for _ in 0..<3 {
+        let position = Int(generator.next() % UInt64(bytes.count))
+        bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+      }
+      try Data(bytes).write(to: url)
+      do {
+        _ = try TorchCheckpoint.loadOrdered(contentsOf: url)
+      } catch {
+        XCTAssertTrue(error is WeightIOError, "\(error)")
+      }
+    }
+  }
+}
+
+/// A tiny deterministic generator so fuzz cases are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
