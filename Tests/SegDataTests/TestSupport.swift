@@ -26,7 +26,7 @@ func gradientImage(width: Int, height: Int) -> RGBImage {
   return img
 }
 
-func XCTAssertThrowsDataError(_ expr: @autoclosure () throws -> Any, fileContains: String, problemContains: String,
+func XCTAssertThrowsDataError<T>(_ expr: @autoclosure () throws -> T, fileContains: String, problemContains: String,
                               file: StaticString = #filePath, line: UInt = #line) {
   do {
     _ = try expr()

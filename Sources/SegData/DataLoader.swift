@@ -1,0 +1,190 @@
+// The parallel loader: worker threads read, decode, augment and stack whole batches ahead of
+// the consumer, at most `prefetch` batches ahead (bounded memory). Every random choice comes
+// from a generator seeded by (seed, epoch, sample index), and the shuffle from (seed, epoch),
+// so the batches are identical whatever the number of workers or the timing.
+
+import Foundation
+
+public struct LoaderConfig: Sendable {
+  public var batchSize: Int
+  public var shuffle: Bool
+  /// Drop the last, smaller batch of an epoch (training); keep it for evaluation.
+  public var dropLast: Bool
+  /// Worker threads; 0 reads on the consumer's thread.
+  public var workers: Int
+  /// Batches decoded ahead of the consumer (default 2 per worker).
+  public var prefetch: Int
+  public var seed: UInt64
+  public var augmentation: Augmentation
+  public var normalization: Normalization
+  /// Warn and skip bad samples (DataError) instead of stopping with the error.
+  public var skipBad: Bool
+
+  public init(batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, workers: Int = 2, prefetch: Int? = nil,
+              seed: UInt64 = 0, augmentation: Augmentation = .identity, normalization: Normalization = .imagenet,
+              skipBad: Bool = false) {
+    self.batchSize = max(1, batchSize)
+    self.shuffle = shuffle
+    self.dropLast = dropLast
+    self.workers = max(0, workers)
+    self.prefetch = max(1, prefetch ?? 2 * max(1, workers))
+    self.seed = seed
+    self.augmentation = augmentation
+    self.normalization = normalization
+    self.skipBad = skipBad
+  }
+}
+
+public final class DataLoader: Sendable {
+  public let dataset: SegmentationDataset
+  public let config: LoaderConfig
+  let warn: WarningSink
+
+  public init(dataset: SegmentationDataset, config: LoaderConfig, warn: @escaping WarningSink = standardErrorWarningSink) {
+    self.dataset = dataset
+    self.config = config
+    self.warn = warn
+  }
+
+  public var batchesPerEpoch: Int {
+    config.dropLast ? dataset.count / config.batchSize : (dataset.count + config.batchSize - 1) / config.batchSize
+  }
+
+  /// The sample order of an epoch (a seeded permutation when shuffling).
+  public func order(epoch: Int) -> [Int] {
+    config.shuffle ? SplitMix64.permutation(dataset.count, seed: SplitMix64.mix(config.seed, UInt64(epoch), 0x5107))
+                   : Array(0..<dataset.count)
+  }
+
+  /// The batches of one epoch from `position.batch` on. Iterate with `next()`; dropping the
+  /// stream (or calling `cancel()`) stops its workers.
+  public func batches(from position: LoaderPosition) -> BatchStream {
+    BatchStream(loader: self, epoch: position.epoch, start: max(0, position.batch))
+  }
+
+  public func batches(epoch: Int) -> BatchStream { batches(from: LoaderPosition(epoch: epoch, batch: 0)) }
+
+  /// Builds batch `k` of `epoch` (on any thread). nil when skip-bad removed every sample.
+  func makeBatch(epoch: Int, k: Int, order: [Int]) throws -> Batch? {
+    let lo = k * config.batchSize, hi = min(lo + config.batchSize, order.count)
+    var items: [(index: Int, sample: Sample)] = []
+    for index in order[lo..<hi] {
+      do {
+        let raw = try dataset.sample(at: index)
+        var rng = SplitMix64(seed: SplitMix64.mix(config.seed, UInt64(epoch), UInt64(index), 0xA06))
+        items.append((index, config.augmentation.apply(raw, rng: &rng)))
+      } catch let e as DataError where config.skipBad {
+        warn("skipping sample \(dataset.sampleID(at: index)): \(e)")
+      }
+    }
+    if items.isEmpty { return nil }
+    let next = k + 1 < batchesPerEpoch ? LoaderPosition(epoch: epoch, batch: k + 1) : LoaderPosition(epoch: epoch + 1, batch: 0)
+    return stack(items, normalization: config.normalization, position: LoaderPosition(epoch: epoch, batch: k), next: next)
+  }
+}
+
+/// One epoch's batches, in order. Errors from workers come out of `next()` in batch order,
+/// after every earlier batch; the first error stops all workers.
+public final class BatchStream: @unchecked Sendable {
+  private let loader: DataLoader
+  private let epoch: Int
+  private let order: [Int]
+  private let end: Int
+  private let condition = NSCondition()
+  // Guarded by `condition`:
+  private var nextToClaim: Int
+  private var consumed: Int
+  private var results: [Int: Result<Batch?, Error>] = [:]
+  private var stopped = false
+  private var failed = false
+  private var runningWorkers = 0
+
+  init(loader: DataLoader, epoch: Int, start: Int) {
+    self.loader = loader
+    self.epoch = epoch
+    self.order = loader.order(epoch: epoch)
+    self.end = loader.batchesPerEpoch
+    self.nextToClaim = start
+    self.consumed = start
+    if loader.config.workers > 0 && start < end {
+      runningWorkers = loader.config.workers
+      for w in 0..<loader.config.workers {
+        let t = Thread { [self] in self.workerLoop() }
+        t.name = "segdata-loader-\(w)"
+        t.start()
+      }
+    }
+  }
+
+  deinit { cancel() }
+
+  /// Stops the workers (they finish the sample in hand and exit); `next()` then returns nil.
+  public func cancel() {
+    condition.lock()
+    stopped = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Waits until every worker thread has exited (for tests and clean shutdown).
+  public func waitForWorkers() {
+    condition.lock()
+    while runningWorkers > 0 { condition.wait() }
+    condition.unlock()
+  }
+
+  private func workerLoop() {
+    let prefetch = loader.config.prefetch
+    while true {
+      condition.lock()
+      while !stopped && !failed && nextToClaim < end && nextToClaim >= consumed + prefetch { condition.wait() }
+      if stopped || failed || nextToClaim >= end {
+        runningWorkers -= 1
+        condition.broadcast()
+        condition.unlock()
+        return
+      }
+      let k = nextToClaim
+      nextToClaim += 1
+      condition.unlock()
+
+      let result = Result { try loader.makeBatch(epoch: epoch, k: k, order: order) }
+
+      condition.lock()
+      results[k] = result
+      if case .failure = result { failed = true }
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
+
+  /// The next batch, nil at the end of the epoch. Throws the first error (DataError for bad
+  /// input without skip-bad); after an error the stream is finished.
+  public func next() throws -> Batch? {
+    while true {
+      condition.lock()
+      if stopped || consumed >= end { condition.unlock(); return nil }
+      let k = consumed
+      let result: Result<Batch?, Error>
+      if loader.config.workers == 0 {
+        condition.unlock()
+        result = Result { try loader.makeBatch(epoch: epoch, k: k, order: order) }
+        condition.lock()
+      } else {
+        while results[k] == nil && !stopped { condition.wait() }
+        guard !stopped, let r = results.removeValue(forKey: k) else { condition.unlock(); return nil }
+        result = r
+      }
+      consumed = k + 1
+      condition.broadcast()
+      condition.unlock()
+      switch result {
+      case .success(let batch?): return batch
+      case .success(nil): continue  // every sample of this batch was skipped
+      case .failure(let error):
+        cancel()
+        throw error
+      }
+    }
+  }
+}
