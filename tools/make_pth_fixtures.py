@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the small weight-file fixtures for Tests/WeightIOTests/Fixtures.
 
-Run it from the repository root (needs torch and numpy; `swift test` itself needs no Python):
+Run it from anywhere (needs torch and numpy; `swift test` itself needs no Python):
 
     python3 tools/make_pth_fixtures.py
 
@@ -12,6 +12,7 @@ import json
 import os
 import struct
 
+import numpy as np
 import torch
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "WeightIOTests", "Fixtures")
@@ -167,10 +168,43 @@ def pth_fixtures():
     torch.save({"w": torch.zeros(2)}, os.path.join(FIXTURES, "legacy_format.pth"), _use_new_zipfile_serialization=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# NumPy .npy files written by numpy itself, with the values in npy.expected.safetensors (keyed
+# by file stem, always C order, little-endian). The C-order little-endian ones also pin the
+# exact bytes our writer must produce.
+
+NPY_SAFETENSORS_DTYPE = {"<f4": "F32", "<f2": "F16", "<f8": "F64", "<i8": "I64", "<i4": "I32", "|u1": "U8", "|b1": "BOOL"}
+
+
+def npy_fixtures():
+    rng = np.random.default_rng(5)
+    arrays = {
+        "npy_f4_2x3": rng.standard_normal((2, 3)).astype("<f4"),
+        "npy_f8_scalar": np.array(np.pi, dtype="<f8"),
+        "npy_i8_1d": np.array([-(2**40), 0, 7, 2**62], dtype="<i8"),
+        "npy_i4_2x2x2": np.arange(-4, 4, dtype="<i4").reshape(2, 2, 2),
+        "npy_u1": np.array([[0, 128, 255]], dtype="|u1"),
+        "npy_b1": np.array([True, False, False, True]),
+        "npy_f2_empty": np.zeros((0, 5), dtype="<f2"),
+        "npy_f2_3": np.array([1.0, -2.5, 65504.0], dtype="<f2"),
+        # Layouts numpy can write that our writer never does.
+        "npy_fortran_3x4": np.asfortranarray(np.arange(12, dtype="<f4").reshape(3, 4)),
+        "npy_bigendian_f4": np.array([1.5, -3.25, 1e-3], dtype=">f4"),
+    }
+    expected = {}
+    for name, a in arrays.items():
+        np.save(os.path.join(FIXTURES, name + ".npy"), a)
+        c = a.copy(order="C").astype(a.dtype.newbyteorder("<") if a.dtype.itemsize > 1 else a.dtype)
+        descr = c.dtype.str if c.dtype.itemsize > 1 else "|" + c.dtype.str[1:]
+        expected[name] = (NPY_SAFETENSORS_DTYPE[descr], list(c.shape), c.tobytes(order="C"))
+    write_safetensors_by_hand(os.path.join(FIXTURES, "npy.expected.safetensors"), expected)
+
+
 def main():
     os.makedirs(FIXTURES, exist_ok=True)
     hand_written_safetensors()
     pth_fixtures()
+    npy_fixtures()
 
 
 if __name__ == "__main__":
