@@ -163,9 +163,18 @@ def pth_fixtures():
     walk([], checkpoint)
     write_expected("nested_checkpoint_flat", flat)
 
-    # 5. Files that must be refused with a clear message (no expected tensors).
+    # 5. The legacy (pre-1.6) format, as older published weights use: a state dict plus views
+    #    and shared storages.
+    legacy = dict(tiny_conv_bn().state_dict())
+    legacy["transposed"] = grid.t()
+    legacy["row"] = grid[2]
+    legacy["half"] = torch.tensor([0.5, -1.0, 1000.0], dtype=torch.float16)
+    legacy["shared_tail"] = shared[6:]
+    torch.save(legacy, os.path.join(FIXTURES, "legacy_format.pth"), _use_new_zipfile_serialization=False)
+    write_expected("legacy_format", list(legacy.items()))
+
+    # 6. Files that must be refused with a clear message (no expected tensors).
     torch.save({"w": torch.zeros(2, dtype=torch.int8)}, os.path.join(FIXTURES, "unsupported_int8.pth"))
-    torch.save({"w": torch.zeros(2)}, os.path.join(FIXTURES, "legacy_format.pth"), _use_new_zipfile_serialization=False)
 
 
 # ---------------------------------------------------------------------------------------------

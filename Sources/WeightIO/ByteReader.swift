@@ -6,9 +6,10 @@ struct ByteReader {
   /// Names the data in errors.
   let source: String
 
-  init(_ bytes: [UInt8], source: String) {
+  init(_ bytes: [UInt8], source: String, position: Int = 0) {
     self.bytes = bytes
     self.source = source
+    self.position = min(max(position, 0), bytes.count)
   }
 
   var isAtEnd: Bool { position >= bytes.count }

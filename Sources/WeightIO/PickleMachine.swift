@@ -23,19 +23,20 @@ struct PickleMachine<Callbacks: PickleCallbacks> {
   private var opcodeName = ""
   private var opcodePosition = 0
 
-  init(_ bytes: [UInt8], source: String, callbacks: Callbacks) {
-    reader = ByteReader(bytes, source: source)
+  init(_ bytes: [UInt8], from start: Int = 0, source: String, callbacks: Callbacks) {
+    reader = ByteReader(bytes, source: source, position: start)
     self.callbacks = callbacks
   }
 
-  /// Runs to STOP; returns the pickled object, the heap its containers live in, and the
-  /// callbacks (with whatever they built).
-  static func run(_ bytes: [UInt8], source: String, callbacks: Callbacks) throws -> (
-    value: PickleValue, heap: PickleHeap, callbacks: Callbacks
+  /// Runs from byte `start` to STOP; returns the pickled object, the heap its containers live
+  /// in, the callbacks (with whatever they built), and the position just after STOP (legacy
+  /// torch files are several pickles in a row).
+  static func run(_ bytes: [UInt8], from start: Int = 0, source: String, callbacks: Callbacks) throws -> (
+    value: PickleValue, heap: PickleHeap, callbacks: Callbacks, end: Int
   ) {
-    var machine = PickleMachine(bytes, source: source, callbacks: callbacks)
+    var machine = PickleMachine(bytes, from: start, source: source, callbacks: callbacks)
     let value = try machine.execute()
-    return (value, machine.heap, machine.callbacks)
+    return (value, machine.heap, machine.callbacks, machine.reader.position)
   }
 
   private func error(_ problem: String) -> WeightIOError {

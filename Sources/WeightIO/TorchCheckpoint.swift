@@ -1,8 +1,8 @@
 import Foundation
 import ZIPFoundation
 
-/// Reads PyTorch checkpoints written by `torch.save` (the zip format, PyTorch ≥ 1.6) without
-/// Python: the zip holds `<prefix>/data.pkl` (a pickle of the saved object whose tensors refer
+/// Reads PyTorch checkpoints written by `torch.save` without Python: the zip format of
+/// PyTorch ≥ 1.6 and the older legacy format (see `TorchLegacyFormat`). The zip holds `<prefix>/data.pkl` (a pickle of the saved object whose tensors refer
 /// to storages by persistent id) and one `<prefix>/data/<key>` entry per storage.
 ///
 /// Which tensors `load` returns: the saved object is searched breadth-first (in insertion
@@ -35,7 +35,15 @@ public enum TorchCheckpoint {
 
   static func unpickle(_ url: URL) throws -> UnpickledCheckpoint {
     let path = url.path
-    try checkIsZip(url)
+    if try !isZip(url) {
+      let bytes: [UInt8]
+      do {
+        bytes = [UInt8](try Data(contentsOf: url))
+      } catch {
+        throw WeightIOError(file: path, "cannot read file: \(error.localizedDescription)")
+      }
+      return try TorchLegacyFormat.unpickle(bytes, source: path)
+    }
     let archive: Archive
     do {
       archive = try Archive(url: url, accessMode: .read)
@@ -80,30 +88,32 @@ public enum TorchCheckpoint {
 
   /// Runs the pickle of a checkpoint; `storageBytes` maps a storage key to its bytes.
   static func unpickle(
-    _ pickleBytes: [UInt8], source: String, pickleName: String, storageBytes: @escaping (String) throws -> [UInt8]
+    _ pickleBytes: [UInt8], from start: Int = 0, source: String, pickleName: String,
+    storageBytes: @escaping (String) throws -> [UInt8]
   ) throws -> UnpickledCheckpoint {
     let callbacks = TorchUnpickling(source: source, storageBytes: storageBytes)
-    let (value, heap, finished) = try PickleMachine.run(pickleBytes, source: "\(source) (\(pickleName))", callbacks: callbacks)
+    let (value, heap, finished, _) = try PickleMachine.run(
+      pickleBytes, from: start, source: "\(source) (\(pickleName))", callbacks: callbacks)
     return UnpickledCheckpoint(source: source, root: value, heap: heap, externals: finished.externals)
   }
 
-  /// A clear message for the formats people confuse with a torch zip checkpoint.
-  private static func checkIsZip(_ url: URL) throws {
+  /// Whether the file is a zip archive (else it may be the legacy format); a clear message
+  /// for the formats people confuse with a torch checkpoint.
+  private static func isZip(_ url: URL) throws -> Bool {
     guard let handle = try? FileHandle(forReadingFrom: url) else {
       throw WeightIOError(file: url.path, "cannot open file")
     }
     defer { try? handle.close() }
-    let magic = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
-    if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) || magic.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return }
-    if magic.first == 0x80 {
-      throw WeightIOError(
-        file: url.path,
-        "legacy (pre-1.6) torch.save format; load and re-save it with torch.save in PyTorch ≥ 1.6 (or save as .safetensors)")
+    let magic = [UInt8]((try? handle.read(upToCount: 15)) ?? Data())
+    if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) || magic.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return true }
+    if TorchLegacyFormat.isLegacy(magic) { return false }
+    if magic.count >= 9, magic[8] == UInt8(ascii: "{") {
+      throw WeightIOError(file: url.path, "not a PyTorch checkpoint (it looks like .safetensors: use SafeTensors.read)")
     }
-    if magic.count == 9, magic[8] == UInt8(ascii: "{") {
-      throw WeightIOError(file: url.path, "not a PyTorch zip checkpoint (it looks like .safetensors: use SafeTensors.read)")
+    if magic.starts(with: NumPy.magic) {
+      throw WeightIOError(file: url.path, "not a PyTorch checkpoint (it is a NumPy .npy file: use NumPy.read)")
     }
-    throw WeightIOError(file: url.path, "not a PyTorch zip checkpoint (no zip signature)")
+    throw WeightIOError(file: url.path, "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)")
   }
 
   /// The bytes of one zip entry. The declared size comes from the file, so the copy is

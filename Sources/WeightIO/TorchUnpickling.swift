@@ -50,10 +50,28 @@ struct TorchUnpickling: PickleCallbacks {
     guard case .string(let key) = fields[2] else {
       throw WeightIOError(file: source, key: "pickle opcode BINPERSID", "storage key is \(fields[2].kind), not a string")
     }
-    if let index = storageIndexByKey[key] { return .external(index) }  // shared storage
-    let storage = loadStorage(key: key, type: fields[1], numel: fields[4])
+    // Legacy files may add view_metadata (view_key, offset, size): a storage that is a slice
+    // of the root storage `key`.
+    var view: (key: String, offset: Int64, count: Int64)?
+    if fields.count >= 6, let metadata = heap.sequence(fields[5]), metadata.count == 3,
+      case .string(let viewKey) = metadata[0], case .int(let offset) = metadata[1], case .int(let count) = metadata[2]
+    {
+      view = (viewKey, offset, count)
+    }
+    let cacheKey = view.map { "\(key)/\($0.key)" } ?? key
+    if let index = storageIndexByKey[cacheKey] { return .external(index) }  // shared storage
+    var storage = loadStorage(key: key, type: fields[1], numel: fields[4])
+    if let view, case .success(let root) = storage {
+      let size = root.dtype.byteSize
+      if view.offset >= 0, view.count >= 0, view.offset <= Int64(root.bytes.count / size) - view.count {
+        let begin = Int(view.offset) * size
+        storage = .success(Storage(dtype: root.dtype, bytes: Array(root.bytes[begin..<(begin + Int(view.count) * size)])))
+      } else {
+        storage = .failure(failure("storage view '\(view.key)' (offset \(view.offset), \(view.count) elements) lies outside storage '\(key)'"))
+      }
+    }
     let value = add(.storage(storage))
-    if case .external(let index) = value { storageIndexByKey[key] = index }
+    if case .external(let index) = value { storageIndexByKey[cacheKey] = index }
     return value
   }
 

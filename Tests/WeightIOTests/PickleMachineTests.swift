@@ -54,7 +54,7 @@ final class PickleMachineTests: XCTestCase {
   typealias P = PickleBytes
 
   private func run(_ bytes: [UInt8]) throws -> (PickleValue, PickleHeap) {
-    let (value, heap, _) = try PickleMachine.run(bytes, source: "test.pkl", callbacks: PlainCallbacks())
+    let (value, heap, _, _) = try PickleMachine.run(bytes, source: "test.pkl", callbacks: PlainCallbacks())
     return (value, heap)
   }
 

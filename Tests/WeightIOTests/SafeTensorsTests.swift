@@ -127,6 +127,22 @@ final class SafeTensorsTests: XCTestCase {
     assertWeightIOError(try SafeTensors.decode(file(header: header, data: [0]), source: "d.safetensors"), mentions: ["d.safetensors", "'q'", "F8_E4M3"])
   }
 
+  /// Mutated and truncated files: always a result or a WeightIOError, never a crash.
+  func testCorruptedBytesNeverCrash() throws {
+    let original = try SafeTensors.encode([
+      "a": HostArray(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]), "b": HostArray(shape: [], int64s: [3]),
+    ], metadata: ["k": "v"])
+    var generator = SplitMix64(seed: 5)
+    for _ in 0..<3000 {
+      var bytes = original
+      for _ in 0..<2 {
+        bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+      }
+      bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count + 8))))
+      do { _ = try SafeTensors.decode(bytes, source: "fuzz") } catch { XCTAssertTrue(error is WeightIOError, "\(error)") }
+    }
+  }
+
   func testMissingFile() {
     assertWeightIOError(try SafeTensors.read(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")), mentions: ["/nonexistent/x.safetensors"])
   }

@@ -74,8 +74,48 @@ final class TorchCheckpointTests: XCTestCase {
       mentions: ["unsupported_int8.pth", "'w'", "CharStorage"])
   }
 
-  func testLegacyFormatIsExplained() {
-    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixture("legacy_format.pth")), mentions: ["legacy_format.pth", "legacy"])
+  func testLegacyFormat() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("legacy_format.pth"))
+    assertSame(loaded, try expected("legacy_format"))
+  }
+
+  func testTruncatedLegacyFilesThrow() throws {
+    let bytes = try Data(contentsOf: fixture("legacy_format.pth"))
+    let url = try makeTemporaryDirectory(self).appendingPathComponent("cut.pth")
+    for length in stride(from: 15, to: bytes.count, by: 37) {
+      try bytes.prefix(length).write(to: url)
+      XCTAssertThrowsError(try TorchCheckpoint.load(contentsOf: url), "prefix of \(length) bytes") { error in
+        XCTAssertTrue(error is WeightIOError, "\(error)")
+      }
+    }
+  }
+
+  /// The legacy format has no checksums, so mutations reach the pickles and the storage table.
+  func testCorruptedLegacyBytesNeverCrash() throws {
+    let original = [UInt8](try Data(contentsOf: fixture("legacy_format.pth")))
+    var generator = SplitMix64(seed: 13)
+    var failures = 0
+    for _ in 0..<2000 {
+      var bytes = original
+      for _ in 0..<2 {
+        let position = 15 + Int(generator.next() % UInt64(bytes.count - 15))
+        bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+      }
+      do {
+        _ = try TorchLegacyFormat.unpickle(bytes, source: "legacy").stateDict()
+      } catch {
+        XCTAssertTrue(error is WeightIOError, "\(error)")
+        failures += 1
+      }
+    }
+    XCTAssertGreaterThan(failures, 0)
+  }
+
+  func testOtherFormatsAreNamed() throws {
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixturesDirectory.appendingPathComponent("npy_u1.npy")), mentions: ["npy_u1.npy", "NumPy"])
+    let url = try makeTemporaryDirectory(self).appendingPathComponent("text.pth")
+    try Data("hello world, not weights".utf8).write(to: url)
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: url), mentions: ["text.pth", "not a PyTorch checkpoint"])
   }
 
   func testSafetensorsFileIsNotMistakenForACheckpoint() {
