@@ -64,17 +64,28 @@ public struct Augmentation: Sendable {
       image = resized(image, r.width, r.height)
       mask = resizeNearest(mask, width: r.width, height: r.height)
     }
+    // Scale and crop are fused: only the crop window of the scaled image is computed.
+    var w = image.width, h = image.height
     if let range = scaleRange {
       let s = rng.uniform(range.lowerBound, range.upperBound)
-      let w = max(1, Int((Double(image.width) * s).rounded())), h = max(1, Int((Double(image.height) * s).rounded()))
-      image = resized(image, w, h)
-      mask = resizeNearest(mask, width: w, height: h)
+      w = max(1, Int((Double(image.width) * s).rounded()))
+      h = max(1, Int((Double(image.height) * s).rounded()))
     }
     if let c = crop {
+      // Padding goes bottom/right, so the window starts inside the scaled image.
+      let x0 = rng.int(in: 0...(max(w, c.width) - c.width)), y0 = rng.int(in: 0...(max(h, c.height) - c.height))
+      let win = (x0: x0, y0: y0, width: min(c.width, w), height: min(c.height, h))
+      if w == image.width && h == image.height {
+        image = cropImage(image, x0: win.x0, y0: win.y0, width: win.width, height: win.height)
+        mask = cropMask(mask, x0: win.x0, y0: win.y0, width: win.width, height: win.height)
+      } else {
+        image = resized(image, w, h, window: win)
+        mask = resizeNearest(mask, width: w, height: h, window: win)
+      }
       (image, mask) = padToAtLeast(image, mask, c, fill: padColour)
-      let x0 = rng.int(in: 0...(image.width - c.width)), y0 = rng.int(in: 0...(image.height - c.height))
-      image = cropImage(image, x0: x0, y0: y0, width: c.width, height: c.height)
-      mask = cropMask(mask, x0: x0, y0: y0, width: c.width, height: c.height)
+    } else if w != image.width || h != image.height {
+      image = resized(image, w, h)
+      mask = resizeNearest(mask, width: w, height: h)
     }
     if horizontalFlip && rng.bernoulli(0.5) {
       image = flipHorizontally(image)
@@ -89,8 +100,10 @@ public struct Augmentation: Sendable {
     return Sample(image: image, mask: mask, id: sample.id)
   }
 
-  private func resized(_ img: RGBImage, _ w: Int, _ h: Int) -> RGBImage {
-    imageInterpolation == .bilinear ? resizeBilinear(img, width: w, height: h) : resizeNearest(img, width: w, height: h)
+  private func resized(_ img: RGBImage, _ w: Int, _ h: Int,
+                       window: (x0: Int, y0: Int, width: Int, height: Int)? = nil) -> RGBImage {
+    imageInterpolation == .bilinear ? resizeBilinear(img, width: w, height: h, window: window)
+                                    : resizeNearest(img, width: w, height: h, window: window)
   }
 }
 
@@ -148,27 +161,37 @@ func flipHorizontally(_ mask: LabelMap) -> LabelMap {
 
 /// Brightness scales, contrast blends with the image's mean gray, saturation blends with each
 /// pixel's gray (the torchvision ColorJitter definitions, applied in that fixed order).
+/// Brightness and contrast are per-value maps, so they run through lookup tables.
 func jitterColour(_ img: RGBImage, brightness: Double, contrast: Double, saturation: Double) -> RGBImage {
   let n = img.width * img.height
-  var f = [Float](repeating: 0, count: n * 3)
+  let bright = (0..<256).map { min(255, Float($0) * Float(brightness)) }
+  // Mean gray after brightness, from per-channel histograms (exact, and cheap).
+  var hist = [Int](repeating: 0, count: 3 * 256)  // channel c, value v at c * 256 + v
+  img.pixels.withUnsafeBufferPointer { p in
+    hist.withUnsafeMutableBufferPointer { h in
+      for i in 0..<n { h[Int(p[3 * i])] += 1; h[256 + Int(p[3 * i + 1])] += 1; h[512 + Int(p[3 * i + 2])] += 1 }
+    }
+  }
   var graySum: Float = 0
-  for i in 0..<n {
-    let r = Float(img.pixels[3 * i]) * Float(brightness), g = Float(img.pixels[3 * i + 1]) * Float(brightness)
-    let b = Float(img.pixels[3 * i + 2]) * Float(brightness)
-    f[3 * i] = min(255, r); f[3 * i + 1] = min(255, g); f[3 * i + 2] = min(255, b)
-    graySum += 0.299 * f[3 * i] + 0.587 * f[3 * i + 1] + 0.114 * f[3 * i + 2]
+  let lumaWeights: [Float] = [0.299, 0.587, 0.114]
+  for c in 0..<3 { for v in 0..<256 where hist[c * 256 + v] > 0 { graySum += lumaWeights[c] * bright[v] * Float(hist[c * 256 + v]) } }
+  let meanGray = graySum / Float(max(1, n)), k = Float(contrast), s = Float(saturation)
+  let lut = bright.map { max(0, min(255, meanGray + ($0 - meanGray) * k)) }
+  var out = [UInt8](repeating: 0, count: n * 3)
+  // Round half up by truncating after clamping to [0, 255] and adding 0.5.
+  @inline(__always) func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v)) + 0.5) }
+  img.pixels.withUnsafeBufferPointer { p in
+    out.withUnsafeMutableBufferPointer { o in
+      lut.withUnsafeBufferPointer { t in
+        for i in 0..<n {
+          let r = t[Int(p[3 * i])], g = t[Int(p[3 * i + 1])], b = t[Int(p[3 * i + 2])]
+          let gray = 0.299 * r + 0.587 * g + 0.114 * b
+          o[3 * i] = byte(gray + (r - gray) * s)
+          o[3 * i + 1] = byte(gray + (g - gray) * s)
+          o[3 * i + 2] = byte(gray + (b - gray) * s)
+        }
+      }
+    }
   }
-  let meanGray = graySum / Float(max(1, n)), c = Float(contrast), s = Float(saturation)
-  var out = img
-  for i in 0..<n {
-    var r = meanGray + (f[3 * i] - meanGray) * c, g = meanGray + (f[3 * i + 1] - meanGray) * c
-    var b = meanGray + (f[3 * i + 2] - meanGray) * c
-    r = max(0, min(255, r)); g = max(0, min(255, g)); b = max(0, min(255, b))
-    let gray = 0.299 * r + 0.587 * g + 0.114 * b
-    r = gray + (r - gray) * s; g = gray + (g - gray) * s; b = gray + (b - gray) * s
-    out.pixels[3 * i] = UInt8(max(0, min(255, r.rounded())))
-    out.pixels[3 * i + 1] = UInt8(max(0, min(255, g.rounded())))
-    out.pixels[3 * i + 2] = UInt8(max(0, min(255, b.rounded())))
-  }
-  return out
+  return RGBImage(width: img.width, height: img.height, pixels: out)
 }

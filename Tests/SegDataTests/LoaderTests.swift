@@ -129,3 +129,13 @@ final class LoaderTests: XCTestCase {
     XCTAssertNil(stream)
   }
 }
+
+final class LoaderThroughputTests: XCTestCase {
+  /// Prints loader throughput (small and debug-built here, so only indicative; the release
+  /// numbers for 512×512 are in the issue note). Checks every image came through.
+  func testThroughputIsMeasuredAndPrinted() throws {
+    let results = try measureLoaderThroughput(side: 96, count: 8, batchSize: 4, workerCounts: [1, 2])
+    for r in results { print("SegData loader throughput (96x96 JPEG, debug build): \(r)") }
+    XCTAssertEqual(results.map { $0.images }, [8, 8])
+  }
+}
