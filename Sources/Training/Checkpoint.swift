@@ -1,0 +1,71 @@
+import Foundation
+import NN
+import Tensor
+import WeightIO
+
+/// Everything besides tensors that an exact resume needs.
+public struct TrainState: Codable, Equatable {
+  /// Optimiser steps taken (the schedule's position).
+  public var step: Int
+  /// Where the loader resumes.
+  public var epoch: Int
+  public var batchInEpoch: Int
+  /// Dropout generators, in model order.
+  public var rngStates: [[UInt64]]
+  public var bestMeanIoU: Double?
+  /// The model configuration as JSON, so `eval`/`predict` can rebuild the net from a checkpoint.
+  public var modelConfig: String
+
+  public init(step: Int, epoch: Int, batchInEpoch: Int, rngStates: [[UInt64]], bestMeanIoU: Double?, modelConfig: String) {
+    self.step = step
+    self.epoch = epoch
+    self.batchInEpoch = batchInEpoch
+    self.rngStates = rngStates
+    self.bestMeanIoU = bestMeanIoU
+    self.modelConfig = modelConfig
+  }
+}
+
+/// A checkpoint file: a .safetensors with the model's tensors under their state_dict names,
+/// optimiser state under "optimizer/…", and the TrainState as JSON metadata. Written atomically
+/// (temp file, fsync, rename), so a kill at any moment leaves the previous checkpoint intact.
+public enum Checkpoint {
+  static let stateKey = "swift_fcn_train_state"
+  static let optimizerPrefix = "optimizer/"
+
+  public static func save(
+    to url: URL, model: [String: Tensor], optimizer: [String: [Float]], state: TrainState
+  ) throws {
+    var tensors = [String: HostArray]()
+    for (name, t) in model { tensors[name] = HostArray(shape: t.shape, floats: try t.toArray()) }
+    for (name, v) in optimizer { tensors[optimizerPrefix + name] = HostArray(shape: [v.count], floats: v) }
+    let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try SafeTensors.write(tensors, metadata: [stateKey: json, "format": "swift-fcn checkpoint 1"], to: url)
+  }
+
+  public struct Contents {
+    public var model: [String: HostArray]
+    public var optimizer: [String: [Float]]
+    /// nil for plain weight files (exports, converted .pth).
+    public var state: TrainState?
+  }
+
+  public static func load(from url: URL) throws -> Contents {
+    let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
+    var model = [String: HostArray](), optimizer = [String: [Float]]()
+    for (name, a) in tensors {
+      if name.hasPrefix(optimizerPrefix) {
+        optimizer[String(name.dropFirst(optimizerPrefix.count))] = try a.floats()
+      } else {
+        model[name] = a
+      }
+    }
+    let state = try metadata[stateKey].map { json -> TrainState in
+      do { return try JSONDecoder().decode(TrainState.self, from: Data(json.utf8)) } catch {
+        throw TrainingError.io("\(url.path): training state in the checkpoint does not parse: \(error)")
+      }
+    }
+    return Contents(model: model, optimizer: optimizer, state: state)
+  }
+}

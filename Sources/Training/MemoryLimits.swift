@@ -1,0 +1,56 @@
+import Foundation
+
+/// How much memory this process may use: the cgroup limit when one is set (containers, CI),
+/// else the kernel's MemAvailable estimate. The planner compares its estimate with this.
+public struct MemoryLimits: Sendable {
+  public var availableBytes: Int64
+  public var source: String
+
+  public static func current() -> MemoryLimits {
+    let meminfo = memAvailable()
+    // cgroup v2, then v1; "max" or absurdly large values mean "no limit".
+    for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+      guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+        let limit = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit < (1 << 50)
+      else { continue }
+      let usage = cgroupUsage(path)
+      let headroom = max(0, limit - usage)
+      if meminfo == nil || headroom < meminfo! { return MemoryLimits(availableBytes: headroom, source: "cgroup limit \(path)") }
+    }
+    return MemoryLimits(availableBytes: meminfo ?? Int64.max, source: "MemAvailable in /proc/meminfo")
+  }
+
+  static func memAvailable() -> Int64? {
+    guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+      let kb = line.split(separator: " ").compactMap { Int64($0) }.first
+      return kb.map { $0 * 1024 }
+    }
+    return nil
+  }
+
+  static func cgroupUsage(_ limitPath: String) -> Int64 {
+    let usagePath = limitPath.hasSuffix("memory.max")
+      ? "/sys/fs/cgroup/memory.current" : "/sys/fs/cgroup/memory/memory.usage_in_bytes"
+    let text = (try? String(contentsOfFile: usagePath, encoding: .utf8)) ?? "0"
+    return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+  }
+}
+
+/// Peak resident set size of this process so far (getrusage; Linux reports KiB).
+public func peakRSSBytes() -> Int64 {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Int64(usage.ru_maxrss) * 1024
+}
+
+/// "1.23 GiB" style sizes for messages.
+public func formatBytes(_ bytes: Int64) -> String {
+  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  var v = Double(bytes), i = 0
+  while v >= 1024 && i < units.count - 1 {
+    v /= 1024
+    i += 1
+  }
+  return i == 0 ? "\(bytes) B" : String(format: "%.2f %@", v, units[i])
+}
