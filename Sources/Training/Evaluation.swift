@@ -1,0 +1,56 @@
+import Foundation
+import NN
+import SegData
+import SegMetrics
+import Tensor
+
+/// Per-pixel argmax of logits [N, K, H, W] → class ids [N·H·W] (first maximum wins, as torch).
+public func argmaxLabels(_ logits: Tensor) throws -> [Int32] {
+  let p = try logits.plain()
+  let (n, k, hw) = (p.shape[0], p.shape[1], p.shape[2] * p.shape[3])
+  var out = [Int32](repeating: 0, count: n * hw)
+  let z = p.floats
+  for b in 0..<n {
+    let base = z + b * k * hw
+    var best = [Float](UnsafeBufferPointer(start: base, count: hw))
+    for c in 1..<max(k, 1) {
+      let row = base + c * hw
+      for i in 0..<hw where row[i] > best[i] {
+        best[i] = row[i]
+        out[b * hw + i] = Int32(c)
+      }
+    }
+  }
+  return out
+}
+
+/// Images of a batch as the engine's input tensor.
+public func imageTensor(_ batch: Batch) throws -> Tensor {
+  try Tensor(shape: batch.imageShape, values: batch.images)
+}
+
+/// Full-image evaluation: every sample of `dataset` at its own size (batch 1, no resizing),
+/// inference mode, accumulated into one confusion matrix.
+public func evaluate(
+  _ model: TrainableModel, dataset: SegmentationDataset, normalization: Normalization, workers: Int = 1,
+  progress: ProgressBar? = nil, onSample: ((Batch, [Int32]) throws -> Void)? = nil
+) throws -> ConfusionMatrix {
+  model.setTraining(false)
+  defer { model.setTraining(true) }
+  var matrix = try ConfusionMatrix(classes: model.classes, ignoreIndex: 255)
+  let loader = DataLoader(
+    dataset: dataset,
+    config: LoaderConfig(batchSize: 1, shuffle: false, workers: workers, augmentation: .evaluation(), normalization: normalization))
+  let stream = loader.batches(epoch: 0)
+  var done = 0
+  while let batch = try stream.next() {
+    let logits = try model(Variable(imageTensor(batch)))
+    let predicted = try argmaxLabels(logits.value)
+    try matrix.accumulate(predictions: predicted, targets: batch.labels)
+    try onSample?(batch, predicted)
+    done += 1
+    progress?.update(done, fields: [:])
+  }
+  progress?.finish()
+  return matrix
+}

@@ -1,0 +1,41 @@
+import Foundation
+import SegMetrics
+
+/// The layout of runs/NAME/: what a run writes and where.
+public struct RunFolder {
+  public let directory: URL
+
+  public init(_ path: String) { directory = URL(fileURLWithPath: path) }
+
+  public var config: URL { directory.appendingPathComponent("config.json") }
+  public var log: URL { directory.appendingPathComponent("log.jsonl") }
+  public var checkpoints: URL { directory.appendingPathComponent("checkpoints") }
+  public var last: URL { checkpoints.appendingPathComponent("last.safetensors") }
+  public var best: URL { checkpoints.appendingPathComponent("best.safetensors") }
+  public var metrics: URL { directory.appendingPathComponent("metrics.json") }
+  public var plots: URL { directory.appendingPathComponent("plots") }
+  public var samples: URL { directory.appendingPathComponent("samples") }
+
+  /// Creates the folder; refuses to reuse one that already holds a run, so nothing written
+  /// before is lost by accident.
+  public func create(allowExisting: Bool) throws {
+    let fm = FileManager.default
+    if !allowExisting && fm.fileExists(atPath: last.path) {
+      throw TrainingError.config("\(directory.path) already holds a run (\(last.path)); pass --resume to continue it, or choose another --run")
+    }
+    for d in [directory, checkpoints] { try fm.createDirectory(at: d, withIntermediateDirectories: true) }
+  }
+
+  func writeConfig(options: TrainOptions, modelConfig: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let optionsJSON = try JSONSerialization.jsonObject(with: encoder.encode(options))
+    let modelJSON = (try? JSONSerialization.jsonObject(with: Data(modelConfig.utf8))) ?? modelConfig
+    let data = try JSONSerialization.data(withJSONObject: ["train": optionsJSON, "model": modelJSON], options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: config, options: .atomic)
+  }
+
+  func writeMetrics(_ m: Metrics) throws {
+    try m.jsonData().write(to: metrics, options: .atomic)
+  }
+}

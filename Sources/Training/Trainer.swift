@@ -1,0 +1,200 @@
+import Foundation
+import NN
+import SegData
+import SegMetrics
+import Tensor
+
+/// Drives training: data → model → loss → gradients → optimiser, with checkpoints that resume
+/// exactly, periodic evaluation, and the run folder (config.json, log.jsonl, checkpoints/,
+/// metrics.json, plots/, samples/).
+public final class Trainer {
+  public let options: TrainOptions
+  public let run: RunFolder
+  let model: TrainableModel
+  let modelConfig: String
+  /// Polled at every step boundary (SIGINT sets it): stop after writing `last`.
+  public var stopRequested: () -> Bool = { false }
+  public var say: (String) -> Void = { print($0) }
+  /// Checks the plan against this much memory (tests override it).
+  public var memoryLimits = MemoryLimits.current()
+
+  public struct Result {
+    public var steps: Int
+    public var stopped: Bool
+    public var metrics: Metrics?
+    public var bestMeanIoU: Double?
+  }
+
+  public init(options: TrainOptions, model: TrainableModel, modelConfig: String, run: RunFolder) throws {
+    try options.validate()
+    if options.precision == "bf16" {
+      do { try DType.bf16.checkSupported() } catch { throw TrainingError.config("--precision bf16: \(error)") }
+      throw TrainingError.config("--precision bf16: mixed-precision training is not implemented yet; use fp32")
+    }
+    self.options = options
+    self.model = model
+    self.modelConfig = modelConfig
+    self.run = run
+  }
+
+  public func train(resume: Bool) throws -> Result {
+    let o = options
+    let normalization = Normalization(rawValue: o.normalize)!
+    let trainSet = try openDataset(spec: o.data, split: .train, seed: o.seed, syntheticSize: o.syntheticSize)
+    let valSet = try openDataset(spec: o.data, split: .val, seed: o.seed, syntheticSize: o.syntheticSize)
+    guard trainSet.classCount <= model.classes else {
+      throw TrainingError.config("\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)")
+    }
+    let loader = DataLoader(
+      dataset: trainSet,
+      config: LoaderConfig(
+        batchSize: o.batch, shuffle: true, dropLast: true, workers: o.workers, seed: o.seed,
+        augmentation: .training(crop: o.crop, scaleRange: o.scaleJitter ? 0.75...1.25 : nil, flip: o.flip),
+        normalization: normalization, skipBad: o.skipBad))
+    guard loader.batchesPerEpoch >= o.accumulate else {
+      throw TrainingError.config("\(o.data) has \(trainSet.count) training samples: too few for --batch \(o.batch) × --accumulate \(o.accumulate)")
+    }
+    let stepsPerEpoch = loader.batchesPerEpoch / o.accumulate
+    let total = o.steps ?? (o.epochs ?? 1) * stepsPerEpoch
+    try plan(trainSet)
+
+    let optimizer = o.makeOptimizer(model.parameters.filter(\.trainable))
+    let schedule = o.makeSchedule(totalSteps: total)
+    var state = TrainState(step: 0, epoch: 0, batchInEpoch: 0, rngStates: model.randomStates, bestMeanIoU: nil, modelConfig: modelConfig)
+    if resume, FileManager.default.fileExists(atPath: run.last.path) {
+      let c = try Checkpoint.load(from: run.last)
+      guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
+      try model.loadStateDict(c.model)
+      try optimizer.loadStateDict(c.optimizer)
+      model.randomStates = s.rngStates
+      state = s
+      say("resuming \(run.directory.path) at step \(s.step) (epoch \(s.epoch), batch \(s.batchInEpoch))")
+    } else {
+      try run.create(allowExisting: false)
+    }
+    try run.writeConfig(options: o, modelConfig: modelConfig)
+    let log = try RunLog(path: run.log.path, truncate: !resume)
+
+    func saveLast() throws {
+      state.rngStates = model.randomStates
+      try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
+    }
+    func evaluateAndKeepBest() throws -> Metrics {
+      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers)
+      let m = try matrix.metrics(classNames: valSet.classNames + (valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []))
+      log.write(["step": state.step, "val_miou": m.meanIoU, "val_pixel_acc": m.pixelAccuracy, "val_mean_acc": m.meanAccuracy, "val_fwiou": m.fwIoU])
+      if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
+        state.bestMeanIoU = m.meanIoU
+        state.rngStates = model.randomStates
+        try Checkpoint.save(to: run.best, model: model.stateDict(), optimizer: [:], state: state)
+      }
+      return m
+    }
+
+    let progress = ProgressBar(total: total, label: "train")
+    model.setTraining(true)
+    var position = LoaderPosition(epoch: state.epoch, batch: state.batchInEpoch)
+    var micro = 0, lossSum: Float = 0, stepStart = Date(), smoothed: Float?
+    var stopped = false
+    outer: while state.step < total {
+      let stream = loader.batches(from: position)
+      defer { stream.cancel() }
+      let streamEpoch = position.epoch
+      while let batch = try stream.next() {
+        if micro == 0 { for p in model.parameters { p.zeroGrad() } }
+        let images = try imageTensor(batch)
+        let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
+        let tape = Tape()
+        let loss = try tape.record {
+          try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: o.classWeights)
+        }
+        try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(o.accumulate)]))
+        lossSum += loss.value.floats[0] / Float(o.accumulate)
+        micro += 1
+        position = batch.next
+        guard micro == o.accumulate else { continue }
+
+        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
+        let lr = schedule.learningRate(at: state.step)
+        optimizer.learningRate = lr
+        try optimizer.step()
+        state.step += 1
+        (state.epoch, state.batchInEpoch) = (position.epoch, position.batch)
+        let seconds = Date().timeIntervalSince(stepStart)
+        let imagesPerSecond = Double(o.batch * o.accumulate) / max(seconds, 1e-9)
+        smoothed = smoothed.map { 0.9 * $0 + 0.1 * lossSum } ?? lossSum
+        log.write(["step": state.step, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr), "img_per_s": imagesPerSecond])
+        progress.update(
+          state.step,
+          fields: [
+            "epoch": "\(batch.position.epoch + 1)", "loss": String(format: "%.4f", smoothed!), "lr": String(format: "%.2e", lr),
+            "img/s": String(format: "%.1f", imagesPerSecond),
+          ])
+        micro = 0
+        lossSum = 0
+        if o.checkpointEvery > 0 && state.step % o.checkpointEvery == 0 { try saveLast() }
+        if o.evalEvery > 0 && state.step % o.evalEvery == 0 && state.step < total {
+          progress.finish()
+          let m = try evaluateAndKeepBest()
+          say(String(format: "step %d: val mIoU %.4f, pixel acc %.4f", state.step, m.meanIoU, m.pixelAccuracy))
+        }
+        if stopRequested() {
+          stopped = true
+          break outer
+        }
+        stepStart = Date()
+        if state.step >= total { break outer }
+      }
+      // The epoch's stream ran out (its last batch's `next` is normally the next epoch already;
+      // skipped bad samples can end it early).
+      if position.epoch == streamEpoch { position = LoaderPosition(epoch: streamEpoch + 1, batch: 0) }
+    }
+    progress.finish()
+    try saveLast()
+    if stopped {
+      say("stopped at step \(state.step); resume with --resume")
+      return Result(steps: state.step, stopped: true, metrics: nil, bestMeanIoU: state.bestMeanIoU)
+    }
+    let metrics = try evaluateAndKeepBest()
+    try saveLast()
+    try run.writeMetrics(metrics)
+    return Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
+  }
+
+  /// The memory planner: refuse a configuration whose estimated peak exceeds what is available.
+  func plan(_ trainSet: SegmentationDataset) throws {
+    let o = options
+    let size = try o.crop ?? trainSet.sample(at: 0).image.size
+    let estimate = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
+    guard estimate > memoryLimits.availableBytes else { return }
+    var fits = 0
+    for b in stride(from: o.batch - 1, through: 1, by: -1)
+    where memoryEstimate(batch: b, height: size.height, width: size.width) <= memoryLimits.availableBytes {
+      fits = b
+      break
+    }
+    var advice = [String]()
+    if fits > 0 {
+      advice.append("--batch \(fits)")
+      advice.append("--batch \(fits) --accumulate \((o.batch + fits - 1) / fits) (same effective batch)")
+    } else {
+      advice.append("a smaller --crop (batch 1 at \(size) does not fit either)")
+    }
+    if Engine.isa.hasBF16 { advice.append("--precision bf16") }
+    throw TrainingError.memory(
+      "refusing to start: a training step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)) but only \(formatBytes(memoryLimits.availableBytes)) is available (\(memoryLimits.source)). Try: " + advice.joined(separator: "; "))
+  }
+
+  /// Weights, gradients and activations (the model's estimate), optimiser slots, and the
+  /// loader's prefetched batches.
+  public func memoryEstimate(batch: Int, height: Int, width: Int) -> Int64 {
+    let params = Int64(model.parameterCount) * 4
+    let slots: Int64 = options.optimizer == "sgd" ? 1 : 2
+    let loaderBuffers = Int64(2 * max(1, options.workers) + 1) * Int64(batch * height * width) * (3 * 4 + 4 + 3)
+    return model.trainingBytes(batch: batch, height: height, width: width) + slots * params + loaderBuffers
+  }
+}
+
+extension RGBImage {
+  var size: ImageSize { ImageSize(height: height, width: width) }
+}
