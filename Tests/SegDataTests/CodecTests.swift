@@ -91,3 +91,21 @@ final class CodecTests: XCTestCase {
     XCTAssertThrowsDataError(try readLabelMap(path), fileContains: "m.jpg", problemContains: "JPEG")
   }
 }
+
+final class VisualizationTests: XCTestCase {
+  func testOverlayBlendsOnlyObjects() {
+    let img = RGBImage(width: 3, height: 1, fill: (100, 100, 100))
+    let out = overlay(img, labels: LabelMap(width: 3, height: 1, labels: [0, 1, 255]), alpha: 0.5)
+    // Class 1 is VOC (128, 0, 0): halfway between 100 and 128 is 114; 0 → 50.
+    XCTAssertEqual(out.pixels, [100, 100, 100, 114, 50, 50, 100, 100, 100])
+  }
+
+  func testWriteAndReadBack() throws {
+    let dir = try makeTempDir(self)
+    let labels = LabelMap(width: 2, height: 2, labels: [0, 3, 255, 20])
+    try writeLabelMap(labels, to: dir.appendingPathComponent("m.png").path)
+    XCTAssertEqual(try readLabelMap(dir.appendingPathComponent("m.png").path), labels)
+    try writeImage(gradientImage(width: 8, height: 8), to: dir.appendingPathComponent("i.jpg").path)
+    XCTAssertEqual(try readImage(dir.appendingPathComponent("i.jpg").path).width, 8)
+  }
+}
