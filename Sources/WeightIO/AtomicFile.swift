@@ -14,6 +14,11 @@ import Foundation
 /// crash. Checkpoints are written this way because a run may be killed at any moment.
 enum AtomicFile {
   static func write(_ bytes: [UInt8], to url: URL) throws {
+    try write(chunks: [bytes], to: url)
+  }
+
+  /// Writes the concatenation of `chunks` (so large tensors need not be copied into one buffer).
+  static func write(chunks: [[UInt8]], to url: URL) throws {
     let path = url.path
     let directory = url.deletingLastPathComponent().path
     let temporaryPath =
@@ -28,15 +33,18 @@ enum AtomicFile {
       if !closed { close(fd) }
     }
     do {
-      try bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-          let written = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
-          if written < 0 {
-            if errno == EINTR { continue }
-            throw WeightIOError(file: path, "write failed: \(errnoText())")
+      for chunk in chunks {
+        try chunk.withUnsafeBytes { raw in
+          guard let base = raw.baseAddress else { return }
+          var offset = 0
+          while offset < raw.count {
+            let written = Glibc_write(fd, base + offset, raw.count - offset)
+            if written < 0 {
+              if errno == EINTR { continue }
+              throw WeightIOError(file: path, "write failed: \(errnoText())")
+            }
+            offset += written
           }
-          offset += written
         }
       }
       guard fsync(fd) == 0 else { throw WeightIOError(file: path, "fsync failed: \(errnoText())") }

@@ -29,11 +29,16 @@ public enum NumPy {
 
   /// Writes `a` as a C-order .npy file, atomically (temp file, fsync, rename).
   public static func write(_ a: HostArray, to url: URL) throws {
-    try AtomicFile.write(try encode(a, source: url.path), to: url)
+    try AtomicFile.write(chunks: [try header(for: a, source: url.path), a.bytes], to: url)
   }
 
   /// The bytes `write` would put in a file.
   public static func encode(_ a: HostArray, source: String = "<memory>") throws -> [UInt8] {
+    try header(for: a, source: source) + a.bytes
+  }
+
+  /// Magic, version, header length and the padded header dict: everything before the data.
+  static func header(for a: HostArray, source: String) throws -> [UInt8] {
     guard let descr = descriptor(a.dtype) else {
       throw WeightIOError(file: source, "numpy has no \(a.dtype.rawValue) type; convert the array to F32 first")
     }
@@ -66,7 +71,6 @@ public enum NumPy {
     let length = UInt32(headerBytes.count)
     for i in 0..<lengthFieldSize { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))) }
     out += headerBytes
-    out += a.bytes
     return out
   }
 

@@ -107,13 +107,18 @@ public enum SafeTensors {
   /// input always gives the same bytes; the header is padded with spaces to a multiple of 8
   /// bytes so the data buffer is 8-byte aligned, as the spec recommends.
   public static func write(_ tensors: [String: HostArray], metadata: [String: String] = [:], to url: URL) throws {
-    try AtomicFile.write(try encode(tensors, metadata: metadata, source: url.path), to: url)
+    try AtomicFile.write(chunks: try encodeChunks(tensors, metadata: metadata, source: url.path), to: url)
   }
 
   /// The bytes `write` would put in a file.
   public static func encode(_ tensors: [String: HostArray], metadata: [String: String] = [:], source: String = "<memory>")
     throws -> [UInt8]
   {
+    Array(try encodeChunks(tensors, metadata: metadata, source: source).joined())
+  }
+
+  /// The file as pieces: length + header, then each tensor's bytes (shared, not copied).
+  static func encodeChunks(_ tensors: [String: HostArray], metadata: [String: String], source: String) throws -> [[UInt8]] {
     let keys = tensors.keys.sorted()
     var entries: [String] = []
     if !metadata.isEmpty {
@@ -138,13 +143,9 @@ public enum SafeTensors {
     var header = Array("{\(entries.joined(separator: ","))}".utf8)
     while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
-    var out: [UInt8] = []
-    out.reserveCapacity(8 + header.count + offset)
     let length = UInt64(header.count)
-    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
-    out.append(contentsOf: header)
-    for key in keys { out.append(contentsOf: tensors[key]?.bytes ?? []) }
-    return out
+    let prefix = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + header
+    return [prefix] + keys.map { tensors[$0]?.bytes ?? [] }
   }
 
   /// A JSON string literal with the escapes JSON requires.

@@ -19,7 +19,8 @@ struct UnpickledCheckpoint {
     switch result {
     case .success(let array): return array
     case .failure(let error):
-      throw WeightIOError(file: source, key: key, error.problem)
+      // Keep what the original error was about (e.g. the zip entry of the storage).
+      throw WeightIOError(file: source, key: key, error.key.map { "\($0): \(error.problem)" } ?? error.problem)
     }
   }
 

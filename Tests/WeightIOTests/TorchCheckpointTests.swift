@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZIPFoundation
 
 @testable import WeightIO
 
@@ -124,6 +125,28 @@ final class TorchCheckpointTests: XCTestCase {
 
   func testMissingFile() {
     assertWeightIOError(try TorchCheckpoint.load(contentsOf: URL(fileURLWithPath: "/nonexistent/m.pth")), mentions: ["/nonexistent/m.pth"])
+  }
+
+  func testCRC32() {
+    XCTAssertEqual(CRC32Checksum.checksum(Array("123456789".utf8)), 0xCBF4_3926)  // the standard check value
+    XCTAssertEqual(CRC32Checksum.checksum([]), 0)
+    var generator = SplitMix64(seed: 1)
+    for length in [1, 7, 8, 9, 1000, 4099] {
+      let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+      XCTAssertEqual(CRC32Checksum.checksum(bytes), Data(bytes).crc32(checksum: 0), "length \(length)")  // ZIPFoundation's
+    }
+  }
+
+  /// A flipped bit inside a stored tensor is caught by the entry's CRC-32.
+  func testCorruptedStorageIsDetected() throws {
+    var bytes = [UInt8](try Data(contentsOf: fixture("conv_bn_state_dict.pth")))
+    let weight = try XCTUnwrap(try expected("conv_bn_state_dict").first { $0.0 == "0.weight" }?.1.bytes)
+    let start = try XCTUnwrap(
+      (0...(bytes.count - weight.count)).first { bytes[$0..<($0 + weight.count)].elementsEqual(weight) })
+    bytes[start + 5] ^= 0x10
+    let url = try makeTemporaryDirectory(self).appendingPathComponent("flipped.pth")
+    try Data(bytes).write(to: url)
+    assertWeightIOError(try TorchCheckpoint.load(contentsOf: url), mentions: ["flipped.pth", "data/0", "checksum"])
   }
 
   /// Every prefix of a real checkpoint must be refused with an error, never a crash.
