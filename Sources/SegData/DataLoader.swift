@@ -84,20 +84,50 @@ public final class DataLoader: Sendable {
 }
 
 /// One epoch's batches, in order. Errors from workers come out of `next()` in batch order,
-/// after every earlier batch; the first error stops all workers.
+/// after every earlier batch; the first error stops all workers. Dropping the stream stops its
+/// workers too (they hold only the shared state, never the stream itself).
 public final class BatchStream: @unchecked Sendable {
-  private let loader: DataLoader
-  private let epoch: Int
-  private let order: [Int]
-  private let end: Int
-  private let condition = NSCondition()
-  // Guarded by `condition`:
-  private var nextToClaim: Int
-  private var consumed: Int
-  private var results: [Int: Result<Batch?, Error>] = [:]
-  private var stopped = false
-  private var failed = false
-  private var runningWorkers = 0
+  private let state: EpochState
+
+  init(loader: DataLoader, epoch: Int, start: Int) {
+    state = EpochState(loader: loader, epoch: epoch, start: start)
+    if loader.config.workers > 0 && start < state.end {
+      state.runningWorkers = loader.config.workers
+      for w in 0..<loader.config.workers {
+        let shared = state
+        let t = Thread { shared.workerLoop() }
+        t.name = "segdata-loader-\(w)"
+        t.start()
+      }
+    }
+  }
+
+  deinit { state.cancel() }
+
+  /// Stops the workers (they finish the batch in hand and exit); `next()` then returns nil.
+  public func cancel() { state.cancel() }
+
+  /// Waits until every worker thread has exited (for tests and clean shutdown).
+  public func waitForWorkers() { state.waitForWorkers() }
+
+  /// The next batch, nil at the end of the epoch. Throws the first error (DataError for bad
+  /// input without skip-bad); after an error the stream is finished.
+  public func next() throws -> Batch? { try state.next() }
+}
+
+/// The state one epoch's consumer and workers share, guarded by `condition`.
+final class EpochState: @unchecked Sendable {
+  let loader: DataLoader
+  let epoch: Int
+  let order: [Int]
+  let end: Int
+  let condition = NSCondition()
+  var nextToClaim: Int
+  var consumed: Int
+  var results: [Int: Result<Batch?, Error>] = [:]
+  var stopped = false
+  var failed = false
+  var runningWorkers = 0
 
   init(loader: DataLoader, epoch: Int, start: Int) {
     self.loader = loader
@@ -106,34 +136,23 @@ public final class BatchStream: @unchecked Sendable {
     self.end = loader.batchesPerEpoch
     self.nextToClaim = start
     self.consumed = start
-    if loader.config.workers > 0 && start < end {
-      runningWorkers = loader.config.workers
-      for w in 0..<loader.config.workers {
-        let t = Thread { [self] in self.workerLoop() }
-        t.name = "segdata-loader-\(w)"
-        t.start()
-      }
-    }
   }
 
-  deinit { cancel() }
-
-  /// Stops the workers (they finish the sample in hand and exit); `next()` then returns nil.
-  public func cancel() {
+  func cancel() {
     condition.lock()
     stopped = true
+    results.removeAll()
     condition.broadcast()
     condition.unlock()
   }
 
-  /// Waits until every worker thread has exited (for tests and clean shutdown).
-  public func waitForWorkers() {
+  func waitForWorkers() {
     condition.lock()
     while runningWorkers > 0 { condition.wait() }
     condition.unlock()
   }
 
-  private func workerLoop() {
+  func workerLoop() {
     let prefetch = loader.config.prefetch
     while true {
       condition.lock()
@@ -151,16 +170,14 @@ public final class BatchStream: @unchecked Sendable {
       let result = Result { try loader.makeBatch(epoch: epoch, k: k, order: order) }
 
       condition.lock()
-      results[k] = result
+      if !stopped { results[k] = result }
       if case .failure = result { failed = true }
       condition.broadcast()
       condition.unlock()
     }
   }
 
-  /// The next batch, nil at the end of the epoch. Throws the first error (DataError for bad
-  /// input without skip-bad); after an error the stream is finished.
-  public func next() throws -> Batch? {
+  func next() throws -> Batch? {
     while true {
       condition.lock()
       if stopped || consumed >= end { condition.unlock(); return nil }

@@ -120,13 +120,17 @@ final class LoaderTests: XCTestCase {
     XCTAssertTrue(log.all.contains { $0.contains("bad_4.png") })
   }
 
-  func testAbandonedStreamReleasesItsWorkers() throws {
-    var stream: BatchStream? = DataLoader(dataset: data, config: config(workers: 2)).batches(epoch: 0)
+  func testDroppedStreamStopsItsWorkers() throws {
+    // Keep only the shared state; dropping the stream mid-epoch must let its workers exit.
+    var stream: BatchStream? = DataLoader(dataset: data, config: LoaderConfig(batchSize: 1, workers: 2, prefetch: 1)).batches(epoch: 0)
     _ = try stream?.next()
-    stream?.cancel()
-    stream?.waitForWorkers()
+    weak var weakStream = stream
+    let state = Mirror(reflecting: try XCTUnwrap(stream)).children.first { $0.label == "state" }?.value as? EpochState
     stream = nil
-    XCTAssertNil(stream)
+    XCTAssertNil(weakStream, "workers must not keep the stream alive")
+    let s = try XCTUnwrap(state)
+    s.waitForWorkers()  // returns only when both workers have exited
+    XCTAssertEqual(s.runningWorkers, 0)
   }
 }
 
