@@ -32,5 +32,6 @@ let package = Package(
     .testTarget(name: "WeightIOTests", dependencies: ["WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SegMetrics"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "SegData"]),
   ]
 )

@@ -25,6 +25,7 @@ extension MemoryDesc {
       "b" + dimsArray(dnnl_query_inner_blks, nblks).map(String.init).joined(separator: ","),
       "i" + dimsArray(dnnl_query_inner_idxs, nblks).map(String.init).joined(separator: ","),
       "o" + dimsArray(dnnl_query_padded_offsets, n).map(String.init).joined(separator: ","),
+      "@\(query(dnnl_query_submemory_offset_s64, Int64(0)))",
     ]
     return parts.joined(separator: ":")
   }

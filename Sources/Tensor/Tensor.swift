@@ -138,6 +138,11 @@ public func reorder(from src: Tensor, to dst: Tensor) throws {
   guard src.shape == dst.shape else {
     throw TensorError.shapeMismatch(op: "reorder", detail: "\(describe(src.shape)) to \(describe(dst.shape))")
   }
+  if src.desc.isEqual(dst.desc) && src.desc.byteSize == src.buffer.byteCount {
+    // Same dense layout: a plain copy, without the reorder primitive's per-call overhead.
+    dst.buffer.pointer.copyMemory(from: src.buffer.pointer, byteCount: src.buffer.byteCount)
+    return
+  }
   let p = try reorderPrimitive(src.desc, dst.desc)
   try p.execute([(DNNL_ARG_FROM, src), (DNNL_ARG_TO, dst)])
 }

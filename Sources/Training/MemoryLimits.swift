@@ -6,6 +6,11 @@ public struct MemoryLimits: Sendable {
   public var availableBytes: Int64
   public var source: String
 
+  public init(availableBytes: Int64, source: String) {
+    self.availableBytes = availableBytes
+    self.source = source
+  }
+
   public static func current() -> MemoryLimits {
     let meminfo = memAvailable()
     // cgroup v2, then v1; "max" or absurdly large values mean "no limit".

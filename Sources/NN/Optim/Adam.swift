@@ -11,8 +11,8 @@ public final class Adam: Optimizer {
   public var weightDecay: Float
   /// true: AdamW (decay applied to the weights directly); false: Adam with L2 in the gradient.
   public let decoupled: Bool
-  private var m: [String: [Float]] = [:]
-  private var v: [String: [Float]] = [:]
+  private var m: [String: Slot] = [:]
+  private var v: [String: Slot] = [:]
   private var steps: [String: Int] = [:]
 
   public init(
@@ -38,13 +38,14 @@ public final class Adam: Optimizer {
       withValueAndGradient(p) { w, g, n in
         let t = (steps[p.name] ?? 0) + 1
         steps[p.name] = t
-        var mm = m[p.name] ?? [Float](repeating: 0, count: n)
-        var vv = v[p.name] ?? [Float](repeating: 0, count: n)
+        let mm = m[p.name] ?? Slot(zeros: n), vv = v[p.name] ?? Slot(zeros: n)
+        m[p.name] = mm
+        v[p.name] = vv
         let (lr, b1, b2, wd) = (learningRate, beta1, beta2, weightDecay)
         let bc1 = 1 - powf(b1, Float(t)), bc2 = 1 - powf(b2, Float(t))
         let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
-        mm.withUnsafeMutableBufferPointer { m in
-          vv.withUnsafeMutableBufferPointer { v in
+        mm.values.withUnsafeMutableBufferPointer { m in
+          vv.values.withUnsafeMutableBufferPointer { v in
             for i in 0..<n {
               var d = g[i]
               if decoupled { w[i] *= 1 - lr * wd } else { d += wd * w[i] }
@@ -54,16 +55,14 @@ public final class Adam: Optimizer {
             }
           }
         }
-        m[p.name] = mm
-        v[p.name] = vv
       }
     }
   }
 
   public func stateDict() -> [String: [Float]] {
     var s = [String: [Float]]()
-    for (k, x) in m { s["\(k).exp_avg"] = x }
-    for (k, x) in v { s["\(k).exp_avg_sq"] = x }
+    for (k, x) in m { s["\(k).exp_avg"] = x.values }
+    for (k, x) in v { s["\(k).exp_avg_sq"] = x.values }
     for (k, t) in steps { s["\(k).step"] = [Float(t)] }
     return s
   }
@@ -74,8 +73,8 @@ public final class Adam: Optimizer {
     steps = [:]
     for p in parameters {
       let n = p.value.count
-      if let x = try restoreSlot(state, "\(p.name).exp_avg", count: n) { m[p.name] = x }
-      if let x = try restoreSlot(state, "\(p.name).exp_avg_sq", count: n) { v[p.name] = x }
+      if let x = try restoreSlot(state, "\(p.name).exp_avg", count: n) { m[p.name] = Slot(x) }
+      if let x = try restoreSlot(state, "\(p.name).exp_avg_sq", count: n) { v[p.name] = Slot(x) }
       if let t = state["\(p.name).step"]?.first { steps[p.name] = Int(t) }
     }
   }

@@ -25,3 +25,11 @@ func restoreSlot(_ state: [String: [Float]], _ key: String, count: Int) throws -
   }
   return v
 }
+
+/// Per-parameter optimiser state, held by reference so that updating it in place never copies
+/// (a dictionary of arrays would copy a VGG-sized buffer on every step).
+final class Slot {
+  var values: [Float]
+  init(_ values: [Float]) { self.values = values }
+  init(zeros n: Int) { values = [Float](repeating: 0, count: n) }
+}

@@ -9,7 +9,7 @@ public final class SGD: Optimizer {
   public var dampening: Float
   public var weightDecay: Float
   public var nesterov: Bool
-  private var buffers: [String: [Float]] = [:]
+  private var buffers: [String: Slot] = [:]
 
   public init(
     _ parameters: [Parameter], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
@@ -27,9 +27,9 @@ public final class SGD: Optimizer {
     for p in parameters {
       withValueAndGradient(p) { w, g, n in
         let first = buffers[p.name] == nil
-        var buf = buffers[p.name] ?? [Float](repeating: 0, count: n)
+        let slot = buffers[p.name] ?? Slot(zeros: n)
         let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
-        buf.withUnsafeMutableBufferPointer { b in
+        slot.values.withUnsafeMutableBufferPointer { b in
           for i in 0..<n {
             var d = g[i] + wd * w[i]
             if mu != 0 {
@@ -39,19 +39,19 @@ public final class SGD: Optimizer {
             w[i] -= lr * d
           }
         }
-        if mu != 0 { buffers[p.name] = buf }
+        if mu != 0 && first { buffers[p.name] = slot }
       }
     }
   }
 
   public func stateDict() -> [String: [Float]] {
-    Dictionary(uniqueKeysWithValues: buffers.map { ("\($0.key).momentum_buffer", $0.value) })
+    Dictionary(uniqueKeysWithValues: buffers.map { ("\($0.key).momentum_buffer", $0.value.values) })
   }
 
   public func loadStateDict(_ state: [String: [Float]]) throws {
     buffers = [:]
     for p in parameters {
-      if let v = try restoreSlot(state, "\(p.name).momentum_buffer", count: p.value.count) { buffers[p.name] = v }
+      if let v = try restoreSlot(state, "\(p.name).momentum_buffer", count: p.value.count) { buffers[p.name] = Slot(v) }
     }
   }
 }

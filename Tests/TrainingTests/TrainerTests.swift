@@ -1,0 +1,105 @@
+import Foundation
+import NN
+import SegMetrics
+import Tensor
+import Training
+import XCTest
+
+final class TrainerTests: XCTestCase {
+  var scratch: URL!
+
+  override func setUpWithError() throws {
+    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-trainer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+  func options(steps: Int, data: String = "synthetic:8") -> TrainOptions {
+    var o = TrainOptions()
+    o.model = "tiny"
+    o.data = data
+    o.syntheticSize = .init(height: 32, width: 32)
+    o.batch = 4
+    o.steps = steps
+    o.optimizer = "adamw"
+    o.learningRate = 0.01
+    o.weightDecay = 0
+    o.schedule = "constant"
+    o.workers = 1
+    o.checkpointEvery = 5
+    o.scaleJitter = false
+    o.flip = false
+    return o
+  }
+
+  func trainer(_ o: TrainOptions, _ name: String, model: TinyNet? = nil) throws -> Trainer {
+    let t = try Trainer(options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}", run: RunFolder(scratch.appendingPathComponent(name).path))
+    t.say = { _ in }
+    return t
+  }
+
+  func weights(_ run: String) throws -> [String: [Float]] {
+    let c = try Checkpoint.load(from: RunFolder(scratch.appendingPathComponent(run).path).last)
+    return try c.model.mapValues { try $0.floats() }
+  }
+
+  /// A few synthetic images, trained on themselves: the loop must be able to fit them.
+  func testTinyTrainingOverfitsAFewImages() throws {
+    var o = options(steps: 300, data: "synthetic:4")
+    o.checkpointEvery = 0
+    let model = try TinyNet(classes: 6)
+    let t = try trainer(o, "overfit", model: model)
+    _ = try t.train(resume: false)
+    // Score on the training images themselves (overfitting is the point).
+    let train = try SegDataAccess.trainSet(o)
+    let matrix = try evaluate(model, dataset: train, normalization: .imagenet)
+    XCTAssertGreaterThanOrEqual(matrix.meanIoU, 0.9, "train-set mIoU \(matrix.meanIoU)")
+    let run = RunFolder(scratch.appendingPathComponent("overfit").path)
+    for url in [run.config, run.log, run.last, run.best, run.metrics] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "missing \(url.lastPathComponent)")
+    }
+  }
+
+  /// Stopping after 7 steps and resuming to 12 gives bit-identical weights to 12 straight steps
+  /// (dropout, BatchNorm statistics, AdamW moments and the loader position all restored).
+  func testStopAndResumeIsBitIdentical() throws {
+    _ = try trainer(options(steps: 12), "straight").train(resume: false)
+
+    var stopAfter = 7
+    let first = try trainer(options(steps: 12), "resumed")
+    first.stopRequested = { stopAfter -= 1; return stopAfter == 0 }
+    let partial = try first.train(resume: false)
+    XCTAssertTrue(partial.stopped)
+    XCTAssertEqual(partial.steps, 7)
+    // A fresh process: new model object with different initial weights, everything from disk.
+    let second = try trainer(options(steps: 12), "resumed", model: TinyNet(classes: 6, seed: 99))
+    let done = try second.train(resume: true)
+    XCTAssertEqual(done.steps, 12)
+    let a = try weights("straight"), b = try weights("resumed")
+    XCTAssertEqual(Set(a.keys), Set(b.keys))
+    for (k, v) in a { XCTAssertEqual(v, b[k], "\(k) differs after resume") }
+  }
+
+  func testExistingRunIsNotOverwrittenWithoutResume() throws {
+    _ = try trainer(options(steps: 2), "once").train(resume: false)
+    XCTAssertThrowsError(try trainer(options(steps: 2), "once").train(resume: false)) {
+      XCTAssertTrue("\($0)".contains("--resume"), "\($0)")
+    }
+  }
+
+  func testPlannerRefusesAnAbsurdBatchBeforeAllocating() throws {
+    var o = options(steps: 1, data: "synthetic:80")
+    o.batch = 64
+    o.crop = .init(height: 32, width: 32)
+    let t = try trainer(o, "planner")
+    t.memoryLimits = MemoryLimits(availableBytes: 2 << 20, source: "test limit")
+    let before = BufferPool.shared.bytesAllocated
+    XCTAssertThrowsError(try t.train(resume: false)) { error in
+      let s = "\(error)"
+      XCTAssertTrue(s.contains("refusing") && s.contains("test limit") && s.contains("--batch"), s)
+    }
+    XCTAssertEqual(BufferPool.shared.bytesAllocated, before, "nothing may be allocated for a refused plan")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("planner/checkpoints").path))
+  }
+}
