@@ -29,6 +29,7 @@ let package = Package(
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "WeightIO"]),
+    .testTarget(name: "FCNTests", dependencies: ["FCN", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SegMetrics"]),

@@ -1,0 +1,100 @@
+/// VGG backbones: the number of 3×3 convolutions in each of the five blocks, with or without
+/// BatchNorm after every convolution.
+public enum Backbone: String, Codable, CaseIterable, Sendable {
+  case vgg11, vgg13, vgg16, vgg19
+  case vgg11bn = "vgg11-bn", vgg13bn = "vgg13-bn", vgg16bn = "vgg16-bn", vgg19bn = "vgg19-bn"
+
+  public var convsPerBlock: [Int] {
+    switch self {
+    case .vgg11, .vgg11bn: return [1, 1, 2, 2, 2]
+    case .vgg13, .vgg13bn: return [2, 2, 2, 2, 2]
+    case .vgg16, .vgg16bn: return [2, 2, 3, 3, 3]
+    case .vgg19, .vgg19bn: return [2, 2, 4, 4, 4]
+    }
+  }
+
+  public var batchNorm: Bool { rawValue.hasSuffix("-bn") }
+
+  /// Output channels of the five blocks at width 1.
+  public static let blockChannels = [64, 128, 256, 512, 512]
+
+  public static func parse(_ name: String) throws -> Backbone {
+    let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+    let normalized = key.hasSuffix("bn") && !key.hasSuffix("-bn") ? String(key.dropLast(2)) + "-bn" : key
+    guard let b = Backbone(rawValue: normalized) else {
+      throw FCNError.unknownBackbone(name, valid: Backbone.allCases.map(\.rawValue))
+    }
+    return b
+  }
+}
+
+/// `paper`: conv1_1 padding 100, 7×7 fc6, deconvs without padding and computed crops (any input
+/// size works because of the padding). `compact`: 1×1 fc6, input padded to a multiple of 32,
+/// deconvs with padding so every map lines up, output cropped back (the course code's layout).
+public enum Head: String, Codable, CaseIterable, Sendable { case paper, compact }
+
+/// Everything needed to rebuild a model: saved next to checkpoints as JSON.
+public struct ModelConfig: Codable, Equatable, Sendable {
+  /// One of `ModelConfig.modelNames`.
+  public var name: String
+  public var classes: Int
+  public var backbone: Backbone
+  public var head: Head
+  /// Channel multiplier of the backbone (1 = VGG's 64…512).
+  public var width: Double
+  /// Channels of fc6 and fc7 (4096 in the paper).
+  public var fc: Int
+  /// Bilinear deconvolutions kept fixed (no gradient, no update), as in the common PyTorch port.
+  public var frozenUpsampling: Bool
+  public var inputChannels: Int
+  /// Seeds weight initialisation and the dropout generators.
+  public var seed: UInt64
+
+  public static let modelNames = ["fcn32s", "fcn16s", "fcn8s", "fcn8s-atonce", "seed-fcn32", "seed-fcn16", "seed-fcn8"]
+
+  /// Defaults by family: paper nets use VGG16, the paper head and frozen bilinear deconvs; the
+  /// seed nets use VGG19-BN, the compact head and learnable deconvs, as the course class.
+  public init(
+    model: String, classes: Int, backbone: Backbone? = nil, head: Head? = nil, width: Double = 1, fc: Int = 4096,
+    frozenUpsampling: Bool? = nil, inputChannels: Int = 3, seed: UInt64 = 0
+  ) throws {
+    let key = model.lowercased()
+    guard ModelConfig.modelNames.contains(key) else { throw FCNError.unknownModel(model, valid: ModelConfig.modelNames) }
+    let seedFamily = key.hasPrefix("seed-")
+    self.name = key
+    self.classes = classes
+    self.backbone = backbone ?? (seedFamily ? .vgg19bn : .vgg16)
+    self.head = head ?? (seedFamily ? .compact : .paper)
+    self.width = width
+    self.fc = fc
+    self.frozenUpsampling = frozenUpsampling ?? !seedFamily
+    self.inputChannels = inputChannels
+    self.seed = seed
+    try validate()
+  }
+
+  public func validate() throws {
+    guard ModelConfig.modelNames.contains(name) else { throw FCNError.unknownModel(name, valid: ModelConfig.modelNames) }
+    guard classes >= 1 else { throw FCNError.invalidConfig("classes must be at least 1, got \(classes)") }
+    guard width > 0, width.isFinite else { throw FCNError.invalidConfig("width must be positive, got \(width)") }
+    guard fc >= 1 else { throw FCNError.invalidConfig("fc must be at least 1, got \(fc)") }
+    guard inputChannels >= 1 else { throw FCNError.invalidConfig("input channels must be at least 1, got \(inputChannels)") }
+    if isSeed && head != .compact {
+      throw FCNError.invalidConfig("\(name) is the course's net: its head is 'compact' (1×1 fc6), not '\(head.rawValue)'")
+    }
+  }
+
+  /// The course's class (seed_fcn.py) with its module names.
+  public var isSeed: Bool { name.hasPrefix("seed-") }
+  /// FCN-8s at-once: pool4 scaled by 0.01 and pool3 by 0.0001 before scoring.
+  public var atOnce: Bool { name == "fcn8s-atonce" }
+  /// Stride of the coarsest skip fused in: 32, 16 or 8.
+  public var outputStride: Int {
+    if name.hasSuffix("32s") || name.hasSuffix("32") { return 32 }
+    if name.hasSuffix("16s") || name.hasSuffix("16") { return 16 }
+    return 8
+  }
+
+  /// Backbone channels of block `i` (0-based) after the width multiplier.
+  public func blockChannels(_ i: Int) -> Int { max(1, Int((Double(Backbone.blockChannels[i]) * width).rounded())) }
+}
