@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Whole-model golden fixtures for swift-fcn's FCN module (Tests/FCNTests/ModelGoldenTests.swift).
+
+Two nets, both at reduced width so the fixtures stay small (the Swift models have the same
+`width` / `fc` options, and the layer names and graph are the same at any width):
+
+* seed-fcn8: the course class of shared/reference/seed_fcn.py. `NarrowSeedFCN` subclasses it
+  and only replaces the channel counts in __init__; `forward` and `make_block` are the
+  original's (shared `upsample_double` included).
+* fcn8s: the paper's FCN-8s as in the common PyTorch port (wkentaro/pytorch-fcn), written out
+  here with a width multiplier: conv1_1 pad 100, ceil-mode pools, 7x7 fc6, crops 5, 9, 31.
+
+Weights are random (BatchNorm running statistics too) and saved as float32 state_dicts with
+torch.save (the Swift side reads them with its .pth reader). References are computed in float64
+from those float32 weights. Inputs and the backward seeds are a deterministic integer pattern
+both sides generate exactly (`pattern`), so they need no storage; backward is run on
+sum(logits * pattern(salt=2)).
+
+    python3 tools/make_model_golden.py
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "reference"))
+sys.path.insert(0, "/work/shared/reference")
+import safetensors_io  # noqa: E402
+import seed_fcn  # noqa: E402
+
+OUT = os.path.join(HERE, "..", "Tests", "FCNTests", "Fixtures")
+WIDTH, FC, CLASSES = 1 / 16, 32, 3
+torch.manual_seed(0)
+fixtures = {}
+
+
+def chans(c):
+    # Swift: max(1, Int((Double(c) * width).rounded())); c * WIDTH is a whole number here.
+    return max(1, int(round(c * WIDTH)))
+
+
+def pattern(shape, salt):
+    """Values in [-1, 1) that are exact in float32: (k mod 1021) / 512 - 1."""
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.int64)
+    k = (i * 2654435761 + salt * 97) % 1021
+    return torch.from_numpy((k.astype(np.float64) / 512 - 1).reshape(shape))
+
+
+class NarrowSeedFCN(seed_fcn.FCN):
+    """seed_fcn.FCN with every channel count scaled; forward and make_block are inherited."""
+
+    def __init__(self, num_classes, drop_r, bn_momentum, resolution):
+        nn.Module.__init__(self)
+        self.resolution = resolution
+        c1, c2, c3, c4, c5 = (chans(c) for c in (64, 128, 256, 512, 512))
+        self.conv1 = self.make_block(3, c1, 2, bn_momentum)
+        self.conv2 = self.make_block(c1, c2, 2, bn_momentum)
+        self.conv3 = self.make_block(c2, c3, 4, bn_momentum)
+        self.conv4 = self.make_block(c3, c4, 4, bn_momentum)
+        self.conv5 = self.make_block(c4, c5, 4, bn_momentum)
+        self.fc6 = nn.Conv2d(c5, FC, 1)
+        self.relu6 = nn.ReLU(True)
+        self.drop6 = nn.Dropout2d(drop_r)
+        self.fc7 = nn.Conv2d(FC, FC, 1)
+        self.relu7 = nn.ReLU(True)
+        self.drop7 = nn.Dropout2d(drop_r)
+        self.score = nn.Conv2d(FC, num_classes, 1)
+        self.upsample32 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=64, stride=32, padding=16)
+        self.pool4_conv = nn.Conv2d(c4, num_classes, kernel_size=1, stride=1, padding=0)
+        self.upsample16 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=32, stride=16, padding=8)
+        self.pool3_conv = nn.Conv2d(c3, num_classes, kernel_size=1, stride=1, padding=0)
+        self.upsample8 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=16, stride=8, padding=4)
+        self.upsample_double = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=4, stride=2, padding=1)
+
+
+class PaperFCN8s(nn.Module):
+    """wkentaro/pytorch-fcn's FCN8s (names and forward), with a width multiplier and fc width."""
+
+    def __init__(self, n_class):
+        super().__init__()
+        c = [chans(v) for v in (64, 128, 256, 512, 512)]
+        blocks = [2, 2, 3, 3, 3]
+        cin = 3
+        for b, n in enumerate(blocks):
+            for j in range(n):
+                pad = 100 if (b, j) == (0, 0) else 1
+                setattr(self, f"conv{b + 1}_{j + 1}", nn.Conv2d(cin, c[b], 3, padding=pad))
+                setattr(self, f"relu{b + 1}_{j + 1}", nn.ReLU(inplace=True))
+                cin = c[b]
+            setattr(self, f"pool{b + 1}", nn.MaxPool2d(2, stride=2, ceil_mode=True))
+        self.blocks = blocks
+        self.fc6 = nn.Conv2d(c[4], FC, 7)
+        self.relu6 = nn.ReLU(inplace=True)
+        self.drop6 = nn.Dropout2d()
+        self.fc7 = nn.Conv2d(FC, FC, 1)
+        self.relu7 = nn.ReLU(inplace=True)
+        self.drop7 = nn.Dropout2d()
+        self.score_fr = nn.Conv2d(FC, n_class, 1)
+        self.score_pool3 = nn.Conv2d(c[2], n_class, 1)
+        self.score_pool4 = nn.Conv2d(c[3], n_class, 1)
+        self.upscore2 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, bias=False)
+        self.upscore8 = nn.ConvTranspose2d(n_class, n_class, 16, stride=8, bias=False)
+        self.upscore_pool4 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, bias=False)
+
+    def forward(self, x):
+        h = x
+        for b, n in enumerate(self.blocks):
+            for j in range(n):
+                h = getattr(self, f"relu{b + 1}_{j + 1}")(getattr(self, f"conv{b + 1}_{j + 1}")(h))
+            h = getattr(self, f"pool{b + 1}")(h)
+            if b == 2:
+                pool3 = h
+            if b == 3:
+                pool4 = h
+        h = self.drop6(self.relu6(self.fc6(h)))
+        h = self.drop7(self.relu7(self.fc7(h)))
+        h = self.score_fr(h)
+        h = self.upscore2(h)
+        upscore2 = h  # 1/16
+        h = self.score_pool4(pool4)
+        h = h[:, :, 5:5 + upscore2.size()[2], 5:5 + upscore2.size()[3]]
+        h = upscore2 + h
+        h = self.upscore_pool4(h)
+        upscore_pool4 = h  # 1/8
+        h = self.score_pool3(pool3)
+        h = h[:, :, 9:9 + upscore_pool4.size()[2], 9:9 + upscore_pool4.size()[3]]
+        h = upscore_pool4 + h
+        h = self.upscore8(h)
+        return h[:, :, 31:31 + x.size()[2], 31:31 + x.size()[3]].contiguous()
+
+
+def randomize(model):
+    """Random weights everywhere (zero score layers would hide errors), BN statistics too."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.uniform_(-0.1, 0.1)
+            elif p.dim() == 1:  # BN weight
+                p.uniform_(0.5, 1.5)
+            else:
+                fan_in = p.shape[1] * p.shape[2] * p.shape[3]
+                if isinstance(dict(model.named_modules())[name.rsplit(".", 1)[0]], nn.ConvTranspose2d):
+                    fan_in = p.shape[0] * p.shape[2] * p.shape[3] / 4
+                p.normal_(0, (2 / fan_in) ** 0.5)
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2)
+                m.num_batches_tracked.fill_(3)
+
+
+def put(key, t):
+    fixtures[key] = np.ascontiguousarray(t.detach().to(torch.float32).numpy())
+
+
+def run_case(prefix, model, shape, grads, train_bn=False, pad_to=None):
+    """Logits (and, if grads, gradients of sum(logits * pattern(2))) in float64."""
+    model = model.double()
+    model.zero_grad()
+    model.eval()
+    if train_bn:
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.train()
+    x = pattern(shape, salt=1)
+    if pad_to:
+        xp = torch.zeros(shape[0], shape[1], *pad_to, dtype=torch.float64)
+        xp[:, :, : shape[2], : shape[3]] = x
+        y = model(xp)[:, :, : shape[2], : shape[3]]
+    else:
+        y = model(x)
+    put(f"{prefix}.logits", y)
+    if grads:
+        (y * pattern(tuple(y.shape), salt=2)).sum().backward()
+        for name in grads:
+            put(f"{prefix}.grad.{name}", dict(model.named_parameters())[name].grad)
+    if train_bn:
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean") or name.endswith("running_var"):
+                put(f"{prefix}.after.{name}", b)
+
+
+def save_state(model, path):
+    torch.save({k: v.detach().to(torch.float32).clone() if v.is_floating_point() else v.clone()
+                for k, v in model.state_dict().items()}, path)
+
+
+def fresh(cls, path):
+    m = cls()
+    m.load_state_dict(torch.load(path))
+    return m
+
+
+# seed-fcn8 (course class)
+seed = NarrowSeedFCN(CLASSES, 0.5, 0.1, 8)
+randomize(seed)
+seed_path = os.path.join(OUT, "seed_fcn8_narrow.pth")
+save_state(seed, seed_path)
+seed_grads = ["conv1.0.weight", "conv1.1.weight", "conv3.10.bias", "fc6.weight", "score.weight",
+              "pool3_conv.weight", "pool4_conv.bias", "upsample_double.weight", "upsample8.bias"]
+make_seed = lambda: fresh(lambda: NarrowSeedFCN(CLASSES, 0.5, 0.1, 8), seed_path)  # noqa: E731
+run_case("seed.2x64x64", make_seed(), (2, 3, 64, 64), seed_grads)
+run_case("seed.1x32x96", make_seed(), (1, 3, 32, 96), seed_grads)
+# The Python class fails at 250x250 (14 vs 15 at the pool4 skip); the reference is the class
+# run on the zero-padded 256x256 input, cropped back.
+try:
+    make_seed().double().eval()(pattern((1, 3, 250, 250), 1))
+    raise SystemExit("expected the course class to fail at 250x250")
+except RuntimeError as e:
+    print("course class at 250x250:", str(e).splitlines()[0])
+run_case("seed.1x250x250", make_seed(), (1, 3, 250, 250), [], pad_to=(256, 256))
+# BatchNorm in training mode (batch statistics, running statistics updated), dropout off.
+run_case("seed.train.2x64x64", make_seed(), (2, 3, 64, 64), seed_grads, train_bn=True)
+
+# fcn8s (paper net)
+paper = PaperFCN8s(CLASSES)
+randomize(paper)
+paper_path = os.path.join(OUT, "fcn8s_narrow.pth")
+save_state(paper, paper_path)
+paper_grads = ["conv1_1.weight", "conv3_2.bias", "conv5_3.weight", "fc6.weight", "fc7.bias", "score_fr.weight",
+               "score_pool4.weight", "score_pool3.bias", "upscore2.weight", "upscore_pool4.weight", "upscore8.weight"]
+make_paper = lambda: fresh(lambda: PaperFCN8s(CLASSES), paper_path)  # noqa: E731
+run_case("fcn8s.1x64x64", make_paper(), (1, 3, 64, 64), paper_grads)
+run_case("fcn8s.2x75x100", make_paper(), (2, 3, 75, 100), paper_grads)
+run_case("fcn8s.1x1x1", make_paper(), (1, 3, 1, 1), [])
+
+safetensors_io.write(os.path.join(OUT, "model_golden.safetensors"), fixtures,
+                     metadata={"torch": torch.__version__, "width": str(WIDTH), "fc": str(FC), "classes": str(CLASSES)})
+total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+print(f"wrote {len(fixtures)} arrays; fixtures total {total / 1e6:.2f} MB")
