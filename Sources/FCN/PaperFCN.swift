@@ -19,19 +19,20 @@ struct BuiltNetwork {
 /// Paper head geometry: conv1_1's padding of 100 makes pool5 at least 7×7 for any input of one
 /// pixel or more, so the 7×7 fc6 always has a valid position; the extra border is removed again
 /// by the crops, whose offsets follow from the coordinate maps (19; 5, 27; 5, 9, 31 for VGG16).
-func buildPaperFCN(_ config: ModelConfig) throws -> BuiltNetwork {
+func buildPaperFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> BuiltNetwork {
+  let he: Initializer = randomInit ? .he : .zeros
   var rng = Xoshiro256(seed: config.seed)
   let paper = config.head == .paper
   let k = config.classes
   let b = GraphBuilder(inputChannels: config.inputChannels)
   if !paper { b.add("data_padded", .padToMultiple(32)) }
   let vgg = try buildVGG(
-    b, config: config, naming: .paper, firstPadding: paper ? 100 : 1, poolCeilMode: true, initializer: .he, rng: &rng)
+    b, config: config, naming: .paper, firstPadding: paper ? 100 : 1, poolCeilMode: true, initializer: he, rng: &rng)
   let c5 = config.blockChannels(4)
-  let fc6 = try Conv2D("fc6", in: c5, out: config.fc, kernel: paper ? 7 : 1, fuseReLU: true, initializer: .he, rng: &rng)
+  let fc6 = try Conv2D("fc6", in: c5, out: config.fc, kernel: paper ? 7 : 1, fuseReLU: true, initializer: he, rng: &rng)
   b.add("fc6", .conv(fc6))
   b.add("drop6", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 6)))
-  let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: .he, rng: &rng)
+  let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: he, rng: &rng)
   b.add("fc7", .conv(fc7))
   b.add("drop7", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 7)))
   let scoreFr = try Conv2D("score_fr", in: config.fc, out: k, kernel: 1, initializer: .zeros, rng: &rng)

@@ -10,32 +10,33 @@ import NN
 /// a multiple of 32 and the logits are cropped back, which equals running the Python class on
 /// the padded input (the original fails otherwise, e.g. 250×250 gives 15 vs 14 at the pool4 skip:
 /// floor pooling makes pool4 15×15 but pool5 7×7, doubled to 14×14).
-func buildSeedFCN(_ config: ModelConfig) throws -> BuiltNetwork {
+func buildSeedFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> BuiltNetwork {
+  let initial: Initializer = randomInit ? .pytorchDefault : .zeros
   var rng = Xoshiro256(seed: config.seed)
   let k = config.classes
   let b = GraphBuilder(inputChannels: config.inputChannels)
   b.add("data_padded", .padToMultiple(32))
   let vgg = try buildVGG(
-    b, config: config, naming: .seed, firstPadding: 1, poolCeilMode: false, initializer: .pytorchDefault, rng: &rng)
-  let fc6 = try Conv2D("fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, rng: &rng)
+    b, config: config, naming: .seed, firstPadding: 1, poolCeilMode: false, initializer: initial, rng: &rng)
+  let fc6 = try Conv2D("fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
   b.add("fc6", .conv(fc6))
   b.add("drop6", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 6)))
-  let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, rng: &rng)
+  let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
   b.add("fc7", .conv(fc7))
   b.add("drop7", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 7)))
-  let score = try Conv2D("score", in: config.fc, out: k, kernel: 1, rng: &rng)
+  let score = try Conv2D("score", in: config.fc, out: k, kernel: 1, initializer: initial, rng: &rng)
   b.add("score", .conv(score))
 
   // Module creation order of the Python class (matters only for the random initial values).
   func deconv(_ name: String, _ s: Int) throws -> ConvTranspose2D {
     try ConvTranspose2D(
-      name, in: k, out: k, kernel: 2 * s, stride: s, padding: s / 2, bias: true, initializer: .pytorchDefault,
+      name, in: k, out: k, kernel: 2 * s, stride: s, padding: s / 2, bias: true, initializer: initial,
       trainable: !config.frozenUpsampling, rng: &rng)
   }
   let upsample32 = try deconv("upsample32", 32)
-  let pool4Conv = try Conv2D("pool4_conv", in: config.blockChannels(3), out: k, kernel: 1, rng: &rng)
+  let pool4Conv = try Conv2D("pool4_conv", in: config.blockChannels(3), out: k, kernel: 1, initializer: initial, rng: &rng)
   let upsample16 = try deconv("upsample16", 16)
-  let pool3Conv = try Conv2D("pool3_conv", in: config.blockChannels(2), out: k, kernel: 1, rng: &rng)
+  let pool3Conv = try Conv2D("pool3_conv", in: config.blockChannels(2), out: k, kernel: 1, initializer: initial, rng: &rng)
   let upsample8 = try deconv("upsample8", 8)
   let upsampleDouble = try deconv("upsample_double", 2)
 

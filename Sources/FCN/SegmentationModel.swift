@@ -28,10 +28,12 @@ public final class FCNModel: SegmentationModel {
   /// as nothing needs them (the tape keeps what backward needs on its own).
   private let lastUse: [Int]
 
-  public init(_ config: ModelConfig) throws {
+  /// `randomInit: false` leaves every weight zero (bilinear deconvs aside): for weights about
+  /// to be loaded, or for `fcn info`, without drawing a hundred million random numbers.
+  public init(_ config: ModelConfig, randomInit: Bool = true) throws {
     try config.validate()
     self.config = config
-    let built = try config.isSeed ? buildSeedFCN(config) : buildPaperFCN(config)
+    let built = try config.isSeed ? buildSeedFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
     nodes = built.nodes
     crops = built.crops
     vgg = built.vgg
