@@ -1,10 +1,44 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct FCNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fcn",
     abstract: "Fully Convolutional Networks for semantic segmentation, on the CPU.",
-    subcommands: [BenchCommand.self]
+    subcommands: [BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self]
   )
+
+  /// Exit status: 0 success, 1 bad input or refused configuration (with a message naming the
+  /// file or option), 2 usage error. ArgumentParser's own default for usage errors is 64.
+  static func main() {
+    var command: ParsableCommand
+    do {
+      command = try parseAsRoot()
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      printError(fullMessage(for: error))
+      Foundation.exit(2)
+    }
+    do {
+      try command.run()
+    } catch let code as ExitCode {
+      Foundation.exit(code.rawValue)
+    } catch let error as ValidationError {
+      printError("fcn: \(error)\n\(type(of: command).helpMessage())")
+      Foundation.exit(2)
+    } catch {
+      printError("fcn: error: \(error)")
+      Foundation.exit(1)
+    }
+  }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+  FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
 }
