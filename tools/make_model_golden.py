@@ -229,6 +229,93 @@ run_case("fcn8s.1x64x64", make_paper(), (1, 3, 64, 64), paper_grads)
 run_case("fcn8s.2x75x100", make_paper(), (2, 3, 75, 100), paper_grads)
 run_case("fcn8s.1x1x1", make_paper(), (1, 3, 1, 1), [])
 
+
+# The other paper variants on the same weights, as in wkentaro/pytorch-fcn (FCN32s, FCN16s,
+# FCN8sAtOnce). The deconvolutions fcn8s lacks (upscore, upscore16) get the bilinear kernel, the
+# one swift-fcn initialises them with, so the Swift side loads fcn8s_narrow.pth non-strictly.
+def upsample_filt(size):
+    factor = (size + 1) // 2
+    center = factor - 1 if size % 2 == 1 else factor - 0.5
+    og = np.ogrid[:size, :size]
+    return (1 - abs(og[0] - center) / factor) * (1 - abs(og[1] - center) / factor)
+
+
+def bilinear(n, size):
+    w = np.zeros((n, n, size, size))
+    w[range(n), range(n), :, :] = upsample_filt(size)
+    return torch.from_numpy(w).float()
+
+
+class PaperVariant(PaperFCN8s):
+    def __init__(self, n_class, mode):
+        super().__init__(n_class)
+        self.mode = mode
+        self.upscore = nn.ConvTranspose2d(n_class, n_class, 64, stride=32, bias=False)
+        self.upscore16 = nn.ConvTranspose2d(n_class, n_class, 32, stride=16, bias=False)
+        with torch.no_grad():
+            self.upscore.weight.copy_(bilinear(n_class, 64))
+            self.upscore16.weight.copy_(bilinear(n_class, 32))
+
+    def forward(self, x):
+        h = x
+        for b, n in enumerate(self.blocks):
+            for j in range(n):
+                h = getattr(self, f"relu{b + 1}_{j + 1}")(getattr(self, f"conv{b + 1}_{j + 1}")(h))
+            h = getattr(self, f"pool{b + 1}")(h)
+            if b == 2:
+                pool3 = h
+            if b == 3:
+                pool4 = h
+        h = self.drop6(self.relu6(self.fc6(h)))
+        h = self.drop7(self.relu7(self.fc7(h)))
+        h = self.score_fr(h)
+        if self.mode == "32s":
+            h = self.upscore(h)
+            return h[:, :, 19:19 + x.size()[2], 19:19 + x.size()[3]].contiguous()
+        upscore2 = self.upscore2(h)
+        h = self.score_pool4(pool4 * 0.01 if self.mode == "atonce" else pool4)
+        h = upscore2 + h[:, :, 5:5 + upscore2.size()[2], 5:5 + upscore2.size()[3]]
+        if self.mode == "16s":
+            h = self.upscore16(h)
+            return h[:, :, 27:27 + x.size()[2], 27:27 + x.size()[3]].contiguous()
+        upscore_pool4 = self.upscore_pool4(h)
+        h = self.score_pool3(pool3 * 0.0001)
+        h = upscore_pool4 + h[:, :, 9:9 + upscore_pool4.size()[2], 9:9 + upscore_pool4.size()[3]]
+        h = self.upscore8(h)
+        return h[:, :, 31:31 + x.size()[2], 31:31 + x.size()[3]].contiguous()
+
+
+for mode in ["32s", "16s", "atonce"]:
+    m = PaperVariant(CLASSES, mode)
+    m.load_state_dict(torch.load(paper_path), strict=False)
+    run_case(f"fcn{mode}.1x40x56", m, (1, 3, 40, 56), [])
+for res in [32, 16]:
+    m = NarrowSeedFCN(CLASSES, 0.5, 0.1, res)
+    m.load_state_dict(torch.load(seed_path))
+    run_case(f"seed{res}.1x64x96", m, (1, 3, 64, 96), [])
+
+
+# Every layer's output shape for a range of input sizes (forward hooks, float32, no grad).
+def record_shapes(prefix, model, sizes, names):
+    model.eval()
+    modules = dict(model.named_modules())
+    for h, w in sizes:
+        seen = {}
+        hooks = [modules[n].register_forward_hook(lambda mod, i, o, n=n: seen.__setitem__(n, o.shape)) for n in names]
+        with torch.no_grad():
+            model(torch.zeros(1, 3, h, w))
+        for hk in hooks:
+            hk.remove()
+        for n, shape in seen.items():
+            fixtures[f"shapes.{prefix}.{h}x{w}.{n}"] = np.array(shape, dtype=np.float32)
+
+
+paper_layers = [n for n, _ in PaperFCN8s(CLASSES).named_children() if not n.startswith(("relu", "drop"))]
+record_shapes("fcn8s", make_paper().float(), [(1, 1), (2, 7), (31, 31), (32, 32), (33, 47), (64, 100), (129, 75), (200, 200)],
+              paper_layers)
+record_shapes("seed8", make_seed().float(), [(32, 32), (64, 96), (160, 128)],
+              ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "score", "pool3_conv", "pool4_conv", "upsample8"])
+
 safetensors_io.write(os.path.join(OUT, "model_golden.safetensors"), fixtures,
                      metadata={"torch": torch.__version__, "width": str(WIDTH), "fc": str(FC), "classes": str(CLASSES)})
 total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))

@@ -108,3 +108,66 @@ final class ModelGoldenTests: XCTestCase {
     try check(m, "fcn8s.1x1x1", [1, 3, 1, 1], grads: [])
   }
 }
+
+/// The other variants on the same weights, and every layer's shape against PyTorch's.
+final class ModelVariantGoldenTests: XCTestCase {
+  let golden = ModelGoldenTests.golden
+
+  func compare(_ got: Tensor, _ key: String) throws {
+    guard let ref = golden[key] else { return XCTFail("missing fixture \(key): run tools/make_model_golden.py") }
+    XCTAssertEqual(got.shape, ref.shape, key)
+    guard got.shape == ref.shape else { return }
+    let a = try got.toArray(), b = try ref.floats()
+    let err = relativeError(a, b)
+    let absolute = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
+    print(String(format: "model golden %@ max rel err %.2e, max abs err %.2e", key, err, absolute))
+    XCTAssertLessThanOrEqual(err, 1e-4, "\(key): max relative error \(err)")
+  }
+
+  func testPaperVariantsMatchThePyTorchPort() throws {
+    for name in ["fcn32s", "fcn16s", "fcn8s-atonce"] {
+      let m = try makeModel(ModelConfig(model: name, classes: 3, width: 1.0 / 16, fc: 32))
+      // fcn8s's weights; upscore / upscore16 keep their bilinear initialisation on both sides.
+      let report = try m.loadStateDict(TorchCheckpoint.load(contentsOf: Fixtures.url("fcn8s_narrow.pth")), strict: false)
+      XCTAssertEqual(report.missing, name == "fcn32s" ? ["upscore.weight"] : name == "fcn16s" ? ["upscore16.weight"] : [])
+      m.setTraining(false)
+      let key = name == "fcn8s-atonce" ? "fcnatonce" : name
+      try compare(m(Variable(pattern([1, 3, 40, 56], salt: 1))).value, "\(key).1x40x56.logits")
+    }
+  }
+
+  func testSeedFCN32And16MatchTheCourseClass() throws {
+    for stride in [32, 16] {
+      let m = try makeModel(ModelConfig(model: "seed-fcn\(stride)", classes: 3, width: 1.0 / 16, fc: 32))
+      // The course class registers every module whatever its resolution: the same state_dict loads strictly.
+      try m.loadStateDict(TorchCheckpoint.load(contentsOf: Fixtures.url("seed_fcn8_narrow.pth")), strict: true)
+      m.setTraining(false)
+      try compare(m(Variable(pattern([1, 3, 64, 96], salt: 1))).value, "seed\(stride).1x64x96.logits")
+    }
+  }
+
+  /// Shapes recorded by forward hooks on the PyTorch modules, for many input sizes.
+  func checkShapes(_ prefix: String, _ config: ModelConfig, rename: (String) -> String) throws {
+    var bySize: [String: [(layer: String, shape: [Int])]] = [:]
+    for (key, value) in golden where key.hasPrefix("shapes.\(prefix).") {
+      let parts = key.dropFirst("shapes.\(prefix).".count).split(separator: ".", maxSplits: 1).map(String.init)
+      bySize[parts[0], default: []].append((parts[1], try value.floats().map { Int($0) }))
+    }
+    XCTAssertGreaterThanOrEqual(bySize.count, 3, "shape fixtures for \(prefix)")
+    for (size, layers) in bySize {
+      let hw = size.split(separator: "x").map { Int($0)! }
+      let info = try modelInfo(config: config, height: hw[0], width: hw[1])
+      let ours = Dictionary(uniqueKeysWithValues: info.layers.map { ($0.name, $0.outputShape) })
+      for (layer, shape) in layers {
+        XCTAssertEqual(ours[rename(layer)], shape, "\(prefix) at \(size): \(layer)")
+      }
+    }
+  }
+
+  func testEveryLayerShapeMatchesPyTorch() throws {
+    try checkShapes("fcn8s", ModelConfig(model: "fcn8s", classes: 3, width: 1.0 / 16, fc: 32)) { $0 }
+    // The course class's block outputs are its nn.Sequential's last module, the pool: conv1.6 … conv5.12.
+    let poolOf = ["conv1": "conv1.6", "conv2": "conv2.6", "conv3": "conv3.12", "conv4": "conv4.12", "conv5": "conv5.12"]
+    try checkShapes("seed8", ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32)) { poolOf[$0] ?? $0 }
+  }
+}
