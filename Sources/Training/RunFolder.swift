@@ -1,4 +1,5 @@
 import Foundation
+import SegData
 import SegMetrics
 
 /// The layout of runs/NAME/: what a run writes and where.
@@ -37,5 +38,17 @@ public struct RunFolder {
 
   func writeMetrics(_ m: Metrics) throws {
     try m.jsonData().write(to: metrics, options: .atomic)
+  }
+
+  /// samples/NAME.png: image | ground truth | prediction.
+  func writeSample(_ sample: Sample, predicted: [Int32], name: String) throws {
+    try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+    let prediction = LabelMap(width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
+    var strip = overlayStrip(image: sample.image, truth: sample.mask, prediction: prediction)
+    // Small images (the synthetic set is 64×64) are enlarged so that a person can see them.
+    let zoom = max(1, 192 / max(strip.height, 1))
+    if zoom > 1 { strip = resizeNearest(strip, width: strip.width * zoom, height: strip.height * zoom) }
+    let file = name.replacingOccurrences(of: "/", with: "_") + ".png"
+    try writeFileBytes(encodePNG(strip), to: samples.appendingPathComponent(file).path)
   }
 }

@@ -79,8 +79,13 @@ public final class Trainer {
       state.rngStates = model.randomStates
       try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
     }
-    func evaluateAndKeepBest() throws -> Metrics {
-      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers)
+    func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
+      var written = 0
+      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers) { batch, predicted in
+        guard written < samples, let index = batch.indices.first else { return }
+        try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
+        written += 1
+      }
       let m = try matrix.metrics(classNames: valSet.classNames + (valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []))
       log.write(["step": state.step, "val_miou": m.meanIoU, "val_pixel_acc": m.pixelAccuracy, "val_mean_acc": m.meanAccuracy, "val_fwiou": m.fwIoU])
       if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
@@ -88,7 +93,7 @@ public final class Trainer {
         state.rngStates = model.randomStates
         try Checkpoint.save(to: run.best, model: model.stateDict(), optimizer: [:], state: state)
       }
-      return m
+      return (m, matrix)
     }
 
     let progress = ProgressBar(total: total, label: "train")
@@ -135,7 +140,7 @@ public final class Trainer {
         if o.checkpointEvery > 0 && state.step % o.checkpointEvery == 0 { try saveLast() }
         if o.evalEvery > 0 && state.step % o.evalEvery == 0 && state.step < total {
           progress.finish()
-          let m = try evaluateAndKeepBest()
+          let (m, _) = try evaluateAndKeepBest()
           say(String(format: "step %d: val mIoU %.4f, pixel acc %.4f", state.step, m.meanIoU, m.pixelAccuracy))
         }
         if stopRequested() {
@@ -155,9 +160,10 @@ public final class Trainer {
       say("stopped at step \(state.step); resume with --resume")
       return Result(steps: state.step, stopped: true, metrics: nil, bestMeanIoU: state.bestMeanIoU)
     }
-    let metrics = try evaluateAndKeepBest()
+    let (metrics, matrix) = try evaluateAndKeepBest(samples: 4)
     try saveLast()
     try run.writeMetrics(metrics)
+    try Plots.write(run: run, confusion: matrix)
     return Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
   }
 

@@ -56,8 +56,14 @@ final class TrainerTests: XCTestCase {
     let matrix = try evaluate(model, dataset: train, normalization: .imagenet)
     XCTAssertGreaterThanOrEqual(matrix.meanIoU, 0.9, "train-set mIoU \(matrix.meanIoU)")
     let run = RunFolder(scratch.appendingPathComponent("overfit").path)
-    for url in [run.config, run.log, run.last, run.best, run.metrics] {
+    let plots = ["loss.png", "miou.png", "confusion.png"].map { run.plots.appendingPathComponent($0) }
+    for url in [run.config, run.log, run.last, run.best, run.metrics] + plots {
       XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "missing \(url.lastPathComponent)")
+    }
+    let samples = try FileManager.default.contentsOfDirectory(atPath: run.samples.path)
+    XCTAssertEqual(samples.count, 1, "one val image in synthetic:4 → one overlay: \(samples)")
+    if let keep = ProcessInfo.processInfo.environment["FCN_KEEP_TEST_RUN"] {
+      try? FileManager.default.copyItem(atPath: run.directory.path, toPath: keep)
     }
   }
 
