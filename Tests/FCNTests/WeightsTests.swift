@@ -201,3 +201,28 @@ final class WeightsTests: XCTestCase {
     XCTAssertEqual(c.outputStride, 8)
   }
 }
+
+final class WeightFilesTests: XCTestCase {
+  func testSaveAndLoadModelRebuildsTheSameNet() throws {
+    let config = try ModelConfig(model: "fcn16s", classes: 4, backbone: .vgg11bn, width: 1.0 / 16, fc: 8, seed: 5)
+    let a = try makeModel(config)
+    a.setTraining(false)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-model-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try ModelWeights.save(a, to: url)
+    let b = try ModelWeights.loadModel(url)
+    b.setTraining(false)
+    XCTAssertEqual(b.config, config)
+    let x = Variable(try pattern([1, 3, 21, 35], salt: 1))
+    XCTAssertEqual(try a(x).value.toArray(), try b(x).value.toArray())
+  }
+
+  func testCourseCheckpointLoadsFromThePthFileAndWithoutDataParallelPrefix() throws {
+    let m = try makeModel(ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
+    let report = try ModelWeights.load(Fixtures.url("seed_fcn8_narrow.pth"), into: m)
+    XCTAssertTrue(report.loaded.contains("upsample_double.weight"))
+    let dict = try ModelWeights.read(Fixtures.url("seed_fcn8_narrow.pth"))
+    let wrapped = Dictionary(uniqueKeysWithValues: dict.map { ("module.\($0.key)", $0.value) })
+    XCTAssertEqual(try ModelWeights.load(wrapped, into: m).loaded.count, report.loaded.count)
+  }
+}
