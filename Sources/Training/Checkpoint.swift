@@ -30,8 +30,8 @@ public struct TrainState: Codable, Equatable {
 /// optimiser state under "optimizer/…", and the TrainState as JSON metadata. Written atomically
 /// (temp file, fsync, rename), so a kill at any moment leaves the previous checkpoint intact.
 public enum Checkpoint {
-  static let stateKey = "swift_fcn_train_state"
-  static let optimizerPrefix = "optimizer/"
+  public static let stateKey = "swift_fcn_train_state"
+  public static let optimizerPrefix = "optimizer/"
 
   public static func save(
     to url: URL, model: [String: Tensor], optimizer: [String: [Float]], state: TrainState

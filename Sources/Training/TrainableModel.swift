@@ -9,7 +9,7 @@ public protocol TrainableModel: AnyObject {
   var parameters: [Parameter] { get }
   /// Parameters and buffers by state_dict name.
   func stateDict() -> [String: Tensor]
-  func loadStateDict(_ state: [String: HostArray]) throws
+  func restore(_ state: [String: HostArray]) throws
   func setTraining(_ training: Bool)
   /// Logits [N, classes, H, W] for images [N, 3, H, W].
   func callAsFunction(_ x: Variable) throws -> Variable

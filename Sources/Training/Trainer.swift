@@ -64,7 +64,7 @@ public final class Trainer {
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
       let c = try Checkpoint.load(from: run.last)
       guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
-      try model.loadStateDict(c.model)
+      try model.restore(c.model)
       try optimizer.loadStateDict(c.optimizer)
       model.randomStates = s.rngStates
       state = s

@@ -34,7 +34,7 @@ final class TinyNet: TrainableModel {
     return d
   }
 
-  func loadStateDict(_ state: [String: HostArray]) throws { try load(state, into: stateDict(), strict: true, model: "tiny") }
+  func restore(_ state: [String: HostArray]) throws { try load(state, into: stateDict(), strict: true, model: "tiny") }
   func setTraining(_ training: Bool) { for m in modules { m.setTraining(training) } }
 
   func callAsFunction(_ x: Variable) throws -> Variable {

@@ -1,0 +1,28 @@
+import FCN
+import NN
+import WeightIO
+
+/// The FCN family as the trainer sees it.
+extension FCNModel: TrainableModel {
+  public func restore(_ state: [String: HostArray]) throws {
+    try loadStateDict(state, strict: true)
+  }
+
+  public var randomStates: [[UInt64]] {
+    get { dropoutLayers.map(\.rng.state) }
+    set {
+      for (layer, state) in zip(dropoutLayers, newValue) { layer.rng.state = state }
+    }
+  }
+
+  var dropoutLayers: [Dropout2D] {
+    nodes.compactMap { node in
+      if case .dropout(let d) = node.op { return d }
+      return nil
+    }
+  }
+
+  public func trainingBytes(batch: Int, height: Int, width: Int) -> Int64 {
+    (try? modelInfo(config: config, height: height, width: width, batch: batch)).map { Int64($0.trainingBytes) } ?? Int64.max
+  }
+}

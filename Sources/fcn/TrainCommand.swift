@@ -1,0 +1,110 @@
+import ArgumentParser
+import FCN
+import Foundation
+import SegData
+import Training
+
+/// Set by SIGINT; the trainer polls it at every step boundary.
+nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train an FCN; writes runs/NAME/ (config, log, checkpoints, metrics, plots, samples).")
+
+  @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var trainOptions: TrainArguments
+
+  func run() throws {
+    let (options, config, run) = try trainOptions.resolve(modelOptions)
+    try runTraining(options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom)
+  }
+}
+
+/// Options of `fcn train` (and the defaults `fcn demo` overrides).
+struct TrainArguments: ParsableArguments {
+  @Option(help: "Data set KIND:PATH: synthetic[:N], folder:DIR, voc:DIR, coco:ANN.json, cityscapes:DIR.") var data = "synthetic:256"
+  @Option(help: "Training crop HxW (default: synthetic images' size; whole images otherwise).") var crop: String?
+  @Option(help: "Size HxW of generated synthetic images.") var syntheticSize = "64x64"
+  @Option(help: "Images per batch.") var batch = 8
+  @Option(help: "Epochs to train (default 1 unless --steps).") var epochs: Int?
+  @Option(help: "Optimiser steps to train (overrides --epochs).") var steps: Int?
+  @Option(help: "sgd, adam or adamw.") var optimizer = "sgd"
+  @Option(help: "Base learning rate.") var lr: Float = 0.01
+  @Option(help: "SGD momentum.") var momentum: Float = 0.9
+  @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 5e-4
+  @Option(help: "poly, step, cosine or constant.") var schedule = "poly"
+  @Option(help: "Linear warm-up steps.") var warmup = 0
+  @Option(help: "Clip gradients to this global L2 norm.") var clipNorm: Float?
+  @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights: String?
+  @Option(help: "fp32 or bf16.") var precision = "fp32"
+  @Option(help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
+  @Option(name: .customLong("init"), help: "Initial weights: a .pth/.safetensors (torchvision VGG, a state_dict, or a run's checkpoint).") var initFrom: String?
+  @Option(help: "Random seed (data order, augmentation, initialisation, dropout).") var seed: UInt64 = 0
+  @Option(help: "Data loader worker threads.") var workers = 1
+  @Option(help: "Run folder.") var run = "runs/train"
+  @Flag(help: "Continue the run in --run from its last checkpoint.") var resume = false
+  @Option(help: "Evaluate on the validation split every N steps (0: only at the end).") var evalEvery = 0
+  @Option(help: "Write checkpoints/last every N steps.") var checkpointEvery = 50
+  @Option(help: "Input normalisation: imagenet, caffe or none.") var normalize = "imagenet"
+  @Flag(help: "Warn about and skip bad samples instead of stopping.") var skipBad = false
+
+  func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
+    var o = TrainOptions()
+    o.model = model.model
+    o.data = data
+    o.syntheticSize = try parseSize(syntheticSize, option: "--synthetic-size")
+    o.crop = try crop.map { try parseSize($0, option: "--crop") }
+    (o.batch, o.epochs, o.steps, o.optimizer) = (batch, epochs, steps, optimizer)
+    (o.learningRate, o.momentum, o.weightDecay, o.schedule, o.warmup) = (lr, momentum, weightDecay, schedule, warmup)
+    (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
+    (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
+    try o.validate()
+    let trainSet = try openDataset(spec: data, split: .train, seed: seed, syntheticSize: o.syntheticSize)
+    let config = try model.config(classes: trainSet.classCount, seed: seed)
+    if let classWeights { o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes) }
+    return (o, config, RunFolder(run))
+  }
+}
+
+func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, resume: Bool, initFrom: String?) throws {
+  let model = try FCNModel(config)
+  if let initFrom, !resume {
+    let source = try WeightSource(initFrom)
+    let report = try ModelWeights.load(source.tensors, into: model, strict: false)
+    print("init: loaded \(report.loaded.count) tensors from \(initFrom)" + (report.missing.isEmpty ? "" : " (\(report.missing.count) kept at their initial values)"))
+  }
+  let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+  let trainer = try Trainer(options: options, model: model, modelConfig: configJSON, run: run)
+  signal(SIGINT) { _ in interruptRequested = 1 }
+  trainer.stopRequested = { interruptRequested != 0 }
+  let parameterCount = model.parameters.reduce(0) { $0 + $1.value.count }
+  print("training \(config.name) (\(parameterCount) parameters) on \(options.data) → \(run.directory.path)")
+  let result = try trainer.train(resume: resume)
+  signal(SIGINT, SIG_DFL)
+  if let m = result.metrics {
+    print(String(format: "done: %d steps, val mIoU %.4f, pixel accuracy %.4f", result.steps, m.meanIoU, m.pixelAccuracy))
+  }
+}
+
+/// One weight per line, or median-frequency balancing over (up to 500) training masks.
+func loadClassWeights(_ spec: String, dataset: SegmentationDataset, classes: Int) throws -> [Float] {
+  if spec == "auto" {
+    var counts = [Double](repeating: 0, count: classes)
+    for i in 0..<min(dataset.count, 500) {
+      for l in try dataset.sample(at: i).mask.labels where Int(l) < classes { counts[Int(l)] += 1 }
+    }
+    let present = counts.filter { $0 > 0 }.sorted()
+    guard !present.isEmpty else { throw ValidationError("--class-weights auto: no labelled pixels in \(dataset.description)") }
+    let median = present[present.count / 2]
+    return counts.map { $0 > 0 ? Float(median / $0) : 0 }
+  }
+  guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw DataError(file: spec, problem: "cannot read class weights") }
+  let weights = try text.split(whereSeparator: \.isNewline).map { line -> Float in
+    guard let w = Float(line.trimmingCharacters(in: .whitespaces)), w >= 0 else {
+      throw DataError(file: spec, problem: "'\(line)' is not a non-negative number")
+    }
+    return w
+  }
+  guard weights.count == classes else { throw DataError(file: spec, problem: "\(weights.count) weights for \(classes) classes") }
+  return weights
+}
