@@ -1,11 +1,11 @@
 // The synthetic shapes data set: generated on the fly, deterministic from (seed, index), so a
 // newcomer can train without downloading anything.
 //
-// Designed so that resolution matters: thin lines, thin rings and small shapes are a few
-// pixels wide, so a 1/32-resolution FCN-32s loses them while FCN-8s keeps them. Circles and
-// rings share a hue band, so telling them apart needs local shape, not just colour. Each
-// class has its own hue band otherwise (with jitter), which keeps the set learnable by a small
-// FCN in minutes on a CPU; the background is a low-saturation texture with noise.
+// Designed so that resolution matters: lines and rings are 4-6 pixels wide and many shapes
+// are small, so a 1/32-resolution FCN-32s loses them while FCN-8s keeps them (at 64x64 the
+// 32s score map is 2x2). Each class has its own hue band (with jitter), which keeps the set
+// learnable by a small FCN in minutes on a CPU; the background is a low-saturation texture
+// with noise, and later shapes occlude earlier ones.
 
 public struct SyntheticShapes: SegmentationDataset {
   public static let classNames = ["background", "circle", "rectangle", "triangle", "ring", "line"]
@@ -32,8 +32,8 @@ public struct SyntheticShapes: SegmentationDataset {
     return Sample(image: image, mask: mask, id: sampleID(at: index))
   }
 
-  /// Hue centre (degrees) per class; circle and ring share red on purpose.
-  static let hueCentre: [Double] = [0, 0, 120, 220, 0, 55]
+  /// Hue centre (degrees) per class: red, green, blue, magenta, yellow.
+  static let hueCentre: [Double] = [0, 0, 120, 220, 295, 55]
 
   static func render(width: Int, height: Int, rng: inout SplitMix64) -> (RGBImage, LabelMap) {
     let n = width * height
@@ -63,7 +63,7 @@ public struct SyntheticShapes: SegmentationDataset {
     for _ in 0..<shapeCount {
       let cls = rng.int(in: 1...5)
       let shape = Shape.random(cls: cls, width: width, height: height, k: k, rng: &rng)
-      let colour = hsvToRGB(h: hueCentre[cls] + rng.uniform(-18, 18), s: rng.uniform(0.6, 1.0), v: rng.uniform(0.5, 1.0))
+      let colour = hsvToRGB(h: hueCentre[cls] + rng.uniform(-15, 15), s: rng.uniform(0.6, 1.0), v: rng.uniform(0.5, 1.0))
       // A gentle shading gradient across the shape so colour is not perfectly flat.
       let gx = rng.uniform(-0.004, 0.004) / k, gy = rng.uniform(-0.004, 0.004) / k
       let (x0, y0, x1, y1) = shape.bounds(width: width, height: height)
@@ -103,25 +103,25 @@ enum Shape {
     let cx = rng.uniform(0, Double(width)), cy = rng.uniform(0, Double(height))
     switch cls {
     case 1:
-      return .disc(cx: cx, cy: cy, r: rng.uniform(2.5, 12) * k)
+      return .disc(cx: cx, cy: cy, r: rng.uniform(3, 12) * k)
     case 2:
       let a = rng.uniform(0, Double.pi)
-      return .box(cx: cx, cy: cy, hw: rng.uniform(2.5, 12) * k, hh: rng.uniform(2.5, 12) * k, cos: _cos(a), sin: _sin(a))
+      return .box(cx: cx, cy: cy, hw: rng.uniform(3, 12) * k, hh: rng.uniform(3, 12) * k, cos: _cos(a), sin: _sin(a))
     case 3:
       // Three points at random angles around the centre, at least 40° apart so it is not a sliver.
-      let r = rng.uniform(4, 14) * k
+      let r = rng.uniform(6, 15) * k
       let a0 = rng.uniform(0, 2 * Double.pi)
       let a1 = a0 + rng.uniform(1.6, 2.6), a2 = a1 + rng.uniform(1.6, 2.6)
       func p(_ a: Double) -> (Double, Double) { (cx + r * _cos(a), cy + r * _sin(a)) }
       let (ax, ay) = p(a0), (bx, by) = p(a1), (qx, qy) = p(a2)
       return .triangle(ax: ax, ay: ay, bx: bx, by: by, cx: qx, cy: qy)
     case 4:
-      let ro = rng.uniform(5, 15) * k
-      return .ring(cx: cx, cy: cy, rOuter: ro, rInner: ro - rng.uniform(1.2, 2.8) * k)
+      let ro = rng.uniform(8, 16) * k
+      return .ring(cx: cx, cy: cy, rOuter: ro, rInner: ro - rng.uniform(4, 6) * k)
     default:
       let len = rng.uniform(14, 48) * k, a = rng.uniform(0, Double.pi)
       let dx = len / 2 * _cos(a), dy = len / 2 * _sin(a)
-      return .segment(ax: cx - dx, ay: cy - dy, bx: cx + dx, by: cy + dy, halfWidth: rng.uniform(0.6, 1.6) * k)
+      return .segment(ax: cx - dx, ay: cy - dy, bx: cx + dx, by: cy + dy, halfWidth: rng.uniform(2.2, 3.2) * k)
     }
   }
 
