@@ -71,7 +71,7 @@ public enum Plots {
 
 /// Image | ground truth | prediction, the masks blended over the image in the VOC colours.
 public func overlayStrip(image: RGBImage, truth: LabelMap?, prediction: LabelMap) -> RGBImage {
-  let panels = [image] + [truth, prediction].compactMap { $0 }.map { blend(image, $0) }
+  let panels = [image] + [truth, prediction].compactMap { $0 }.map { overlay(image, labels: $0) }
   let w = image.width, h = image.height
   var out = RGBImage(width: w * panels.count, height: h)
   for (k, p) in panels.enumerated() {
@@ -80,18 +80,6 @@ public func overlayStrip(image: RGBImage, truth: LabelMap?, prediction: LabelMap
         for c in 0..<3 { out.pixels[(y * out.width + k * w + x) * 3 + c] = p.pixels[(y * w + x) * 3 + c] }
       }
     }
-  }
-  return out
-}
-
-/// Half image, half class colour; ignored pixels (255) show the image alone.
-public func blend(_ image: RGBImage, _ labels: LabelMap) -> RGBImage {
-  var out = image
-  for i in 0..<(image.width * image.height) where labels.labels[i] != LabelMap.ignore {
-    let c = VOCPalette.colour(of: Int(labels.labels[i]))
-    out.pixels[3 * i] = UInt8((Int(image.pixels[3 * i]) + Int(c.0)) / 2)
-    out.pixels[3 * i + 1] = UInt8((Int(image.pixels[3 * i + 1]) + Int(c.1)) / 2)
-    out.pixels[3 * i + 2] = UInt8((Int(image.pixels[3 * i + 2]) + Int(c.2)) / 2)
   }
   return out
 }

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import WeightIO
+
+/// `fcn convert`: weights between PyTorch .pth and .safetensors, renaming keys on the way.
+struct ConvertCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "convert", abstract: "Convert weights (.pth → .safetensors, or .safetensors → .safetensors), renaming keys.")
+
+  @Argument(help: "Input .pth or .safetensors.") var input: String
+  @Argument(help: "Output .safetensors.") var output: String
+  @Option(help: "Rename a key prefix, OLD=NEW (repeatable), e.g. module.=") var rename: [String] = []
+
+  func run() throws {
+    guard output.lowercased().hasSuffix(".safetensors") else {
+      throw ValidationError("the output must be a .safetensors file (writing .pth needs Python's pickle; PyTorch reads .safetensors with the safetensors package)")
+    }
+    let rules = try rename.map { rule -> (String, String) in
+      let parts = rule.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--rename must be OLD=NEW, got '\(rule)'") }
+      return (String(parts[0]), String(parts[1]))
+    }
+    let source = try WeightSource(input)
+    var out = [String: HostArray]()
+    for (key, value) in source.tensors {
+      var name = key
+      for (old, new) in rules where name.hasPrefix(old) {
+        name = new + name.dropFirst(old.count)
+        break
+      }
+      guard out[name] == nil else { throw ValidationError("--rename maps two keys to '\(name)'") }
+      out[name] = value
+    }
+    try SafeTensors.write(out, to: URL(fileURLWithPath: output))
+    print("wrote \(out.count) tensors to \(output)")
+  }
+}

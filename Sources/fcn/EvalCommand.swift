@@ -1,0 +1,73 @@
+import ArgumentParser
+import FCN
+import Foundation
+import SegData
+import SegMetrics
+import Training
+
+/// `fcn eval`: full-image evaluation of a trained model on a data set's validation split.
+struct EvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval", abstract: "Evaluate a model: pixel acc, mean acc, mIoU, FWIoU and per-class IoU.")
+
+  @Option(name: .customLong("run"), help: "A training run folder (uses its best checkpoint, else last, and its data set).")
+  var runFolder: String?
+  @OptionGroup var modelOptions: ModelOptions
+  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
+  @Option(help: "Data set KIND:PATH (default: the run's).") var data: String?
+  @Option(help: "Split to evaluate: train or val.") var split = "val"
+  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize: String?
+  @Option(help: "Data loader worker threads.") var workers = 1
+  @Option(help: "Also write the metrics as JSON to this file.") var json: String?
+
+  func validate() throws {
+    guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
+    guard DataSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or val, got '\(split)'") }
+  }
+
+  func run() throws {
+    let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
+    let spec = data ?? loaded.trainOptions?.data ?? "synthetic"
+    let norm = normalize ?? loaded.trainOptions?.normalize ?? "imagenet"
+    guard let normalization = Normalization(rawValue: norm) else { throw ValidationError("--normalize must be imagenet, caffe or none") }
+    let dataset = try openDataset(
+      spec: spec, split: DataSplit(rawValue: split), seed: loaded.trainOptions?.seed ?? 0,
+      syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
+    let matrix = try evaluate(
+      loaded.model, dataset: dataset, normalization: normalization, workers: workers,
+      progress: ProgressBar(total: dataset.count, label: "eval"))
+    let names = (0..<loaded.model.classes).map { $0 < dataset.classNames.count ? dataset.classNames[$0] : "class\($0)" }
+    let metrics = try matrix.metrics(classNames: names)
+    print(MetricsTable.format(metrics))
+    if let json { try metrics.jsonData().write(to: URL(fileURLWithPath: json), options: .atomic) }
+  }
+}
+
+/// A model ready for inference, from a run folder or from --model/--weights.
+struct LoadedModel {
+  var model: FCNModel
+  var trainOptions: TrainOptions?
+}
+
+func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> LoadedModel {
+  var trainOptions: TrainOptions?
+  var path = weights
+  if let run {
+    let folder = RunFolder(run)
+    let fm = FileManager.default
+    path = path ?? [folder.best, folder.last].first { fm.fileExists(atPath: $0.path) }?.path
+    guard path != nil else { throw DataError(file: folder.checkpoints.path, problem: "no checkpoint in this run folder") }
+    if let data = fm.contents(atPath: folder.config.path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let train = object["train"],
+      let trainData = try? JSONSerialization.data(withJSONObject: train)
+    {
+      trainOptions = try? JSONDecoder().decode(TrainOptions.self, from: trainData)
+    }
+  }
+  let source = try WeightSource(path!)
+  let config = try source.config ?? options.config(classes: 21)
+  let model = try FCNModel(config, randomInit: false)
+  try ModelWeights.load(source.tensors, into: model, strict: true)
+  model.setTraining(false)
+  return LoadedModel(model: model, trainOptions: trainOptions)
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import FCN
+import Foundation
+import Training
+
+/// `fcn info`: the geometry behind a model (per-layer shapes, strides, receptive fields, crop
+/// offsets and why), its size and cost, and the memory a step needs here.
+struct InfoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "info", abstract: "Explain a model's geometry, parameters, FLOPs and memory at an input size.")
+
+  @OptionGroup var modelOptions: ModelOptions
+  @Option(help: "Input size HxW.") var size = "500x375"
+  @Option(help: "Batch size for the memory estimate.") var batch = 1
+
+  func run() throws {
+    let s = try parseSize(size, option: "--size")
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    let config = try modelOptions.config(classes: 21)
+    print(try infoReport(config: config, height: s.height, width: s.width, batch: batch))
+    let limits = MemoryLimits.current()
+    print("memory available here: \(formatBytes(limits.availableBytes)) (\(limits.source))")
+  }
+}
