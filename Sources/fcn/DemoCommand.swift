@@ -12,7 +12,7 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Model (try fcn32s to see what the skips buy).") var model = "fcn8s"
   @Option(help: "Optimiser steps.") var steps = 600
   @Option(help: "Images per batch.") var batch = 8
-  @Option(help: "Run folder.") var run = "runs/demo"
+  @Option(name: .customLong("run"), help: "Run folder.") var runFolder = "runs/demo"
   @Option(help: "Random seed.") var seed: UInt64 = 0
   @Flag(help: "Replace an existing run folder instead of refusing.") var overwrite = false
 
@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(
       model: model, classes: 6, backbone: .vgg16, head: .compact, width: 0.25, fc: 256, frozenUpsampling: false, seed: seed)
-    let folder = RunFolder(run)
+    let folder = RunFolder(runFolder)
     if overwrite { try? FileManager.default.removeItem(at: folder.directory) }
     let start = Date()
     try runTraining(options: o, config: config, run: folder, resume: false, initFrom: nil)
@@ -47,6 +47,6 @@ struct DemoCommand: ParsableCommand {
     ] {
       print("  \(what.padding(toLength: 12, withPad: " ", startingAt: 0)) \(url.path)")
     }
-    print("next: fcn eval --run \(run)   ·   fcn predict --run \(run) --input IMAGE --output out/")
+    print("next: fcn eval --run \(runFolder)   ·   fcn predict --run \(runFolder) --input IMAGE --output out/")
   }
 }
