@@ -84,3 +84,16 @@ final class DatasetKindTests: XCTestCase {
     XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("classes.txt"), encoding: .utf8), "background\npaper\ncan\nbottle\n")
   }
 }
+
+final class SubsetTests: XCTestCase {
+  func testPrefixAndSubsetViewTheSameSamples() throws {
+    let ds = SyntheticShapes(count: 10, width: 16, height: 16, seed: 2)
+    XCTAssertEqual(ds.prefix(3).count, 3)
+    XCTAssertEqual(ds.prefix(30).count, 10)
+    let sub = ds.subset([7, 2, 99])  // out-of-range indices are dropped
+    XCTAssertEqual(sub.count, 2)
+    XCTAssertEqual(sub.sampleID(at: 0), ds.sampleID(at: 7))
+    XCTAssertEqual(try sub.sample(at: 1).image, try ds.sample(at: 2).image)
+    XCTAssertEqual(sub.classNames, ds.classNames)
+  }
+}
