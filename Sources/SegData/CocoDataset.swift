@@ -193,6 +193,14 @@ public struct CocoDataset: SegmentationDataset {
     switch seg {
     case .polygons(let polys):
       var out = [UInt8](repeating: 0, count: h * w)
+      // maskApi walks every edge at 5x resolution; absurd coordinates would make that walk
+      // (and its memory) explode, so anything far outside the image is refused.
+      let limit = Double(4 * max(h, w) + 1000)
+      for (i, p) in polys.enumerated() {
+        if let bad = p.first(where: { abs($0) > limit }) {
+          throw CocoRLE.Invalid(problem: "polygon #\(i) has coordinate \(bad), far outside the \(w)x\(h) image")
+        }
+      }
       for p in polys {
         let m = try CocoRLE.fromPolygon(p, height: h, width: w).decode()
         for i in 0..<out.count where m[i] != 0 { out[i] = 1 }

@@ -129,6 +129,12 @@ final class BadInputTests: XCTestCase {
     }
   }
 
+  func testCocoPolygonFarOutsideTheImageIsRefusedNotRasterized() throws {
+    let path = try writeCoco(#"{\#(header), "annotations": [{"id": 8, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 900000, 0, 0, 3]]}]}"#,
+                             images: ["x.png": gradientImage(width: 4, height: 3)])
+    XCTAssertThrowsDataError(try CocoDataset(annotationFile: path).sample(at: 0), fileContains: "ann.json", problemContains: "far outside")
+  }
+
   func testCocoImageWithNoFile() throws {
     let path = try writeCoco(#"{\#(header), "annotations": []}"#)
     let ds = try CocoDataset(annotationFile: path)
