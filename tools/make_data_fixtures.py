@@ -60,6 +60,7 @@ def coco():
         {"id": 3, "file_name": "a.png", "width": 37, "height": 29},
         {"id": 1, "file_name": "sub/b.jpg", "width": 24, "height": 20},
         {"id": 7, "file_name": "c.png", "width": 16, "height": 12},
+        {"id": 11, "file_name": "d.png", "width": 50, "height": 40},
     ]
     for im in images:
         px = rng.randint(0, 256, size=(im["height"], im["width"], 3)).astype(np.uint8)
@@ -108,6 +109,15 @@ def coco():
     add(1, 2, {"size": [20, 24], "counts": [int(c) for c in counts]}, iscrowd=1, area=float(m2.sum()))
     add(1, 9, [[0, 0, 23.5, 0, 23.5, 19.5, 0, 19.5]])
     # Image 7 has no annotations: all background.
+    # Image 11: many random polygons on coarse grids (0.5 and 0.1 steps put vertices exactly on
+    # pixel centres and edges, where maskApi's rounding decides), some reaching outside.
+    for j in range(40):
+        n = rng.randint(3, 12)
+        step = [0.5, 0.1, 1.0][j % 3]
+        pts = np.round(rng.uniform(-6, 56, (n, 2)) / step) * step
+        if j % 4 == 0:  # a small local polygon instead of one spanning the image
+            pts = np.round((rng.uniform(0, 6, (n, 2)) + rng.uniform(0, 44, 2)) / step) * step
+        add(11, int(rng.choice([2, 5, 9])), [[round(float(v), 2) for v in pts.ravel()]])
 
     ann_path = os.path.join(d, "annotations.json")
     with open(ann_path, "w") as f:

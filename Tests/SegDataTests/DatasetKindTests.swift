@@ -78,7 +78,7 @@ final class DatasetKindTests: XCTestCase {
     let out = try makeTempDir(self)
     let ds = try openDataset(spec: "coco:" + fixture("coco/annotations.json"), split: nil)
     let report = try exportMasks(dataset: ds, to: out.path)
-    XCTAssertEqual(report.written, 3)
+    XCTAssertEqual(report.written, 4)
     let b = try readLabelMap(out.appendingPathComponent("sub/b.png").path)
     XCTAssertEqual(b, try readLabelMap(fixture("coco/expected/label_sub_b.png")))
     XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("classes.txt"), encoding: .utf8), "background\npaper\ncan\nbottle\n")
