@@ -45,6 +45,9 @@ def codecs():
     im = Image.fromarray(a).convert("P")
     im.putpalette(voc_palette()[: 16 * 3])
     im.save(os.path.join(d, "palette4.png"), bits=4)
+    # 1-bit grayscale 10x3 (each row padded to 2 bytes): a checkerboard of 0/1.
+    a = (np.indices((3, 10)).sum(0) % 2).astype(bool)
+    Image.fromarray(a).save(os.path.join(d, "gray1.png"))
 
 
 def coco():

@@ -89,8 +89,12 @@ public func decodePNGLabels(_ data: [UInt8], name: String) throws -> LabelMap {
   let depth = Int(d.ihdr.bit_depth)
   switch Int(d.ihdr.color_type) {
   case Int(SPNG_COLOR_TYPE_INDEXED.rawValue), Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue):
+    let rowBytes = (w * depth + 7) / 8
+    guard d.bytes.count >= rowBytes * h else {
+      throw DataError(file: name, problem: "PNG decoder returned \(d.bytes.count) bytes for \(w)x\(h) at \(depth) bits")
+    }
     if depth == 8 {
-      return LabelMap(width: w, height: h, labels: d.bytes)
+      return LabelMap(width: w, height: h, labels: Array(d.bytes.prefix(w * h)))
     } else if depth < 8 {
       return LabelMap(width: w, height: h, labels: unpackBits(d.bytes, width: w, height: h, depth: depth))
     } else {

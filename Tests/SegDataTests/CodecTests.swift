@@ -36,13 +36,16 @@ final class CodecTests: XCTestCase {
   }
 
   func testPNGFixturesOfOtherLayouts() throws {
-    // Written by tools/make_data_fixtures.py with Pillow: 16-bit gray, RGBA, 4-bit palette.
+    // Written by tools/make_data_fixtures.py with Pillow: 16-bit gray, RGBA, 4-bit palette, 1-bit gray.
     let gray16 = try readLabelMap(fixturesDir.appendingPathComponent("codecs/gray16.png").path)
     XCTAssertEqual(gray16.labels, [0, 1, 2, 3, 250, 255])
     let rgba = try readImage(fixturesDir.appendingPathComponent("codecs/rgba.png").path)
     XCTAssertEqual(Array(rgba.pixels[0..<6]), [10, 20, 30, 200, 100, 50])
     let p4 = try readLabelMap(fixturesDir.appendingPathComponent("codecs/palette4.png").path)
     XCTAssertEqual(p4.labels, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1])
+    let g1 = try readLabelMap(fixturesDir.appendingPathComponent("codecs/gray1.png").path)
+    XCTAssertEqual(g1.width, 10)
+    XCTAssertEqual(g1.labels, (0..<30).map { UInt8(($0 % 10 + $0 / 10) % 2) })  // checkerboard, rows padded
     let p4img = try readImage(fixturesDir.appendingPathComponent("codecs/palette4.png").path)
     XCTAssertEqual(Array(p4img.pixels[3..<6]), [128, 0, 0])
   }
