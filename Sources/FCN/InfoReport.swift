@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Tensor
 
 /// One row of `fcn info`: a graph node at a given input size.
 public struct LayerInfo: Sendable {
@@ -123,30 +124,83 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
         padding: padding, parameters: params, flops: flops))
   }
 
-  // Memory: activation bytes, with in-place ReLU and eval-mode dropout sharing their input's
-  // storage and no-op crops free.
-  let activationBytes = rows.map { row -> Int in
-    row.operation.hasPrefix("ReLU") || row.operation.hasPrefix("dropout") || row.operation == "input" ? 0 : 4 * row.outputShape.reduce(1, *)
-  }
-  var peak = 0
-  var live: [String: Int] = [:]
-  var lastUse: [String: Int] = [:]
-  for (i, n) in model.nodes.enumerated() { for input in n.inputs { lastUse[input] = i } }
-  for (i, n) in model.nodes.enumerated() {
-    live[n.name] = activationBytes[i]
-    peak = max(peak, live.values.reduce(0, +))
-    for input in n.inputs where lastUse[input] == i { live[input] = nil }
-  }
-  let paramCount = model.parameterCount
-  let trainable = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
-  let weights = 4 * paramCount
-  let kept = activationBytes.reduce(0, +)
-  let training = weights + 2 * 4 * trainable + kept + 2 * (activationBytes.max() ?? 0)
+  let memory = estimateMemory(model, rows)
   return ModelInfo(
     config: config, inputShape: [batch, config.inputChannels, height, width], layers: rows, crops: model.crops,
-    parameterCount: paramCount, trainableParameterCount: trainable, forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
-    weightBytes: weights, inferenceBytes: weights + peak, trainingBytes: training,
+    parameterCount: model.parameterCount, trainableParameterCount: memory.trainableParameters, forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
+    weightBytes: memory.weights, inferenceBytes: memory.inference, trainingBytes: memory.training,
     notes: geometryNotes(config, model: model, height: height, width: width))
+}
+
+/// fp32 memory of inference and of one training step (SGD with momentum), modelled on what the
+/// engine keeps: activations in oneDNN's blocked layouts (channels rounded up to the SIMD
+/// block), max-pool workspaces, the blocked copy of every weight a recorded convolution keeps for
+/// its backward, the loss's softmax copy and gradient, and the transient buffers of the biggest
+/// layer. Checked against the buffer pool's high-water mark after two steps (full fcn8s at 375×500:
+/// estimate within 15% of it; see ModelInfoMemoryTests).
+private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
+  weights: Int, inference: Int, training: Int, trainableParameters: Int
+) {
+  let block = Engine.isa.hasAVX512 ? 16 : 8
+  func blocked(_ s: [Int]) -> Int { 4 * s[0] * ((s[1] + block - 1) / block * block) * s[2] * s[3] }
+  var kept = 0, largest = 0
+  var inferenceBytes: [Int] = []
+  for (node, row) in zip(model.nodes, rows) {
+    var bytes = blocked(row.outputShape)
+    switch node.op {
+    case .input, .relu: bytes = 0  // the caller's image; ReLU runs in place
+    case .dropout: inferenceBytes.append(0); kept += bytes; largest = max(largest, bytes); continue  // identity in eval
+    case .crop(let offset):
+      if offset == 0 && rows.first(where: { $0.name == node.inputs[0] })?.outputShape == row.outputShape { bytes = 0 }
+    case .maxPool: kept += bytes / 4  // u8 workspace of argmax positions
+    case .padToMultiple: if rows[0].outputShape == row.outputShape { bytes = 0 }
+    default: break
+    }
+    kept += bytes
+    largest = max(largest, bytes)
+    inferenceBytes.append(bytes)
+  }
+  // Inference: the buffer pool keeps every freed buffer for a later request of exactly the
+  // same byte size, so replay the pass against a model of it: per node, the blocked weight
+  // copy, then the output; the copy is released, and so is each input after its last reader.
+  var lastUse: [String: Int] = [:]
+  for (i, n) in model.nodes.enumerated() { for input in n.inputs { lastUse[input] = i } }
+  var free: [Int: Int] = [:], held = 0
+  func take(_ bytes: Int) {
+    guard bytes > 0 else { return }
+    if let n = free[bytes], n > 0 { free[bytes] = n - 1 } else { held += bytes }
+  }
+  func give(_ bytes: Int) { if bytes > 0 { free[bytes, default: 0] += 1 } }
+  for (i, n) in model.nodes.enumerated() {
+    let weightCopy = n.layer.map { l -> Int in
+      if l is BatchNorm2D { return 0 }
+      return 4 * (l.parameters.first?.value.count ?? 0)
+    } ?? 0
+    take(weightCopy)
+    take(inferenceBytes[i])
+    give(weightCopy)
+    for input in n.inputs where lastUse[input] == i { give(inferenceBytes[model.nodes.firstIndex { $0.name == input }!]) }
+  }
+  // Only the layers the forward pass runs get blocked copies, gradients and momentum (the
+  // course class also owns modules its forward never calls, e.g. FCN-16's upsample8).
+  let used = model.nodes.compactMap(\.layer)
+  var seen = Set<ObjectIdentifier>()
+  let usedParameters = used.filter { seen.insert(ObjectIdentifier($0)).inserted }.flatMap(\.parameters)
+  let parameters = model.parameterCount
+  let trainable = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
+  let usedCount = usedParameters.reduce(0) { $0 + $1.value.count }
+  let usedTrainable = usedParameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
+  let largestLayer = 4 * (used.map { $0.parameters.reduce(0) { $0 + $1.value.count } }.max() ?? 0)
+  let weights = 4 * parameters
+  let logits = 4 * (rows.last?.outputShape.reduce(1, *) ?? 0)
+  let inference = weights + held
+  // Training: weights, the blocked copies the tape keeps, gradients and momentum; the largest
+  // layer's weight-gradient and reorder transients; activations kept for backward, the loss's
+  // two logits-sized buffers and the gradients in flight around the biggest layer (dy, the fused
+  // ReLU's dy, dx, a layout copy, the pool's dx); +10% for the pool's exact-size buckets.
+  let activations = (kept + 2 * logits + 5 * largest) * 11 / 10
+  let training = weights + 4 * usedCount + 2 * 4 * usedTrainable + 2 * largestLayer + activations
+  return (weights, inference, training, trainable)
 }
 
 /// `fcn info` as text.
