@@ -11,6 +11,9 @@ struct DemoCommand: ParsableCommand {
 
   @Option(help: "Model (try fcn32s to see what the skips buy).") var model = "fcn8s"
   @Option(help: "Optimiser steps.") var steps = 600
+  @Option(help: "Backbone (BatchNorm makes the small net train fast).") var backbone = "vgg16-bn"
+  @Option(help: "Backbone channel multiplier.") var width = 0.25
+  @Option(help: "Base learning rate (AdamW).") var lr: Float = 2e-3
   @Option(help: "Images per batch.") var batch = 8
   @Option(name: .customLong("run"), help: "Run folder.") var runFolder = "runs/demo"
   @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -24,7 +27,7 @@ struct DemoCommand: ParsableCommand {
     o.batch = batch
     o.steps = steps
     o.optimizer = "adamw"
-    o.learningRate = 2e-3
+    o.learningRate = lr
     o.weightDecay = 1e-4
     o.schedule = "poly"
     o.warmup = 20
@@ -35,7 +38,7 @@ struct DemoCommand: ParsableCommand {
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(
-      model: model, classes: 6, backbone: .vgg16, head: .compact, width: 0.25, fc: 256, frozenUpsampling: false, seed: seed)
+      model: model, classes: 6, backbone: Backbone.parse(backbone), head: .compact, width: width, fc: 256, frozenUpsampling: false, seed: seed)
     let folder = RunFolder(runFolder)
     if overwrite { try? FileManager.default.removeItem(at: folder.directory) }
     let start = Date()

@@ -12,6 +12,8 @@ struct FCNCommand: ParsableCommand {
   /// Exit status: 0 success, 1 bad input or refused configuration (with a message naming the
   /// file or option), 2 usage error. ArgumentParser's own default for usage errors is 64.
   static func main() {
+    // Line-buffered stdout, so progress lines reach a log file or pipe as they happen.
+    setvbuf(stdout, nil, _IOLBF, 0)
     var command: ParsableCommand
     do {
       command = try parseAsRoot()
