@@ -73,6 +73,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     try validate()
   }
 
+  private enum CodingKeys: String, CodingKey {
+    case name, classes, backbone, head, width, fc, frozenUpsampling, inputChannels, seed
+  }
+
+  /// Hand-written JSON may give only `name` and `classes`; the rest takes the family's defaults.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(
+      model: c.decode(String.self, forKey: .name), classes: c.decode(Int.self, forKey: .classes),
+      backbone: c.decodeIfPresent(Backbone.self, forKey: .backbone), head: c.decodeIfPresent(Head.self, forKey: .head),
+      width: c.decodeIfPresent(Double.self, forKey: .width) ?? 1, fc: c.decodeIfPresent(Int.self, forKey: .fc) ?? 4096,
+      frozenUpsampling: c.decodeIfPresent(Bool.self, forKey: .frozenUpsampling),
+      inputChannels: c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3,
+      seed: c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+  }
+
   public func validate() throws {
     guard ModelConfig.modelNames.contains(name) else { throw FCNError.unknownModel(name, valid: ModelConfig.modelNames) }
     guard classes >= 1 else { throw FCNError.invalidConfig("classes must be at least 1, got \(classes)") }

@@ -199,6 +199,10 @@ final class WeightsTests: XCTestCase {
     XCTAssertEqual(back, c)
     XCTAssertTrue(c.atOnce)
     XCTAssertEqual(c.outputStride, 8)
+    let minimal = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "seed-fcn16", "classes": 11}"#.utf8))
+    XCTAssertEqual(minimal, try ModelConfig(model: "seed-fcn16", classes: 11))
+    XCTAssertEqual(minimal.backbone, .vgg19bn)
+    XCTAssertThrowsError(try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "fcn2s", "classes": 3}"#.utf8)))
   }
 }
 
