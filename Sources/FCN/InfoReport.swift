@@ -288,8 +288,12 @@ func geometryNotes(_ config: ModelConfig, model: FCNModel, height: Int, width: I
   if config.head == .paper {
     let withPad = poolSizes(side, ceil: true, firstPadding: 100)[4]
     let without = poolSizes(side, ceil: true, firstPadding: 1)[4]
+    let atThisSize =
+      without < 7
+      ? "at \(side) px pool5 would be \(without) cells and fc6 could not run at all"
+      : "at \(side) px pool5 would be \(without) cells and fc6 would give \(without - 6), whose upsampled scores cover about \((without - 6) * 32) px of the \(side)"
     notes.append(
-      "Why conv1_1 pads by 100: fc6 is a 7×7 convolution on pool5, and pool5 is the input shrunk 32 times. Without the padding an input side below 193 px gives a pool5 side below 7 (here \(side) px → \(without)), so fc6 has no valid position and the net cannot run at all; with 100 px on every side pool5 is ⌈(side + 198) / 32⌉ ≥ 7 for any side ≥ 1 (here \(withPad)). The border this adds is removed again by the crops, which is why their offsets are not zero.")
+      "Why conv1_1 pads by 100: fc6 is a 7×7 convolution without padding on pool5, the input shrunk 32 times, so it eats 6 cells (192 px) of the map. Without the padding an input side below 193 px gives pool5 fewer than 7 cells and the net cannot run at all, and larger inputs get logits that do not reach the image border (\(atThisSize)). With 100 px on every side (200 ≥ 192) pool5 is ⌈(side + 198) / 32⌉ ≥ 7 cells for any side ≥ 1 (here \(withPad)) and the scores cover the whole image; the crops then cut the extra border away, which is why their offsets are not zero.")
     notes.append(
       "Why fc6 is 7×7: it is VGG's first fully connected layer (25088 = 512·7·7 inputs) turned into a convolution, so ImageNet weights load unchanged and each fc6 cell sees a \(num(fc6.receptive.field)) px window instead of pool5's \(num(pool5.receptive.field)). A 1×1 fc6 (the compact head, and the course code) needs no padding, only an input padded to a multiple of 32, but it cannot take the pretrained classifier and sees less context.")
   } else {
