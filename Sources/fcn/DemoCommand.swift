@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
     o.warmup = 20
     o.seed = seed
     o.workers = 1
-    o.evalEvery = steps / 3
+    o.evalEvery = steps / 4
     o.checkpointEvery = 100
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
