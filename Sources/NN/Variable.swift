@@ -69,6 +69,18 @@ public final class Parameter: Variable {
     }
   }
 
+  /// Adds `g`, whose plain form is `plain` (e.g. a conv's GOIHW view of this OIHW weight), with
+  /// no intermediate copy on the first write: the reorder writes straight into the gradient.
+  func accumulate(_ g: Tensor, seenAs plain: MemoryDesc) throws {
+    let dst = try gradient()
+    if gradIsZero {
+      try reorder(from: g, to: Tensor(viewing: dst, as: plain))
+      gradIsZero = false
+    } else {
+      try addInPlace(dst, Tensor(viewing: g.reordered(to: plain), as: value.desc))
+    }
+  }
+
   public var values: [Float] { get throws { try value.toArray() } }
 }
 

@@ -10,6 +10,10 @@ public final class BufferPool {
   /// Fresh allocations so far; tests compare it before and after a step.
   public private(set) var allocations = 0
   public private(set) var bytesAllocated = 0
+  /// Bytes handed out and not yet given back, and the most that ever were at once: the gap
+  /// between `peakBytesInUse` and `bytesAllocated` is what exact-size recycling costs.
+  public private(set) var bytesInUse = 0
+  public private(set) var peakBytesInUse = 0
 
   /// 64-byte alignment: what AVX-512 loads want, and more than AVX2 needs.
   static let alignment = 64
@@ -18,6 +22,8 @@ public final class BufferPool {
     let size = max(bytes, 1)
     lock.lock()
     defer { lock.unlock() }
+    bytesInUse += size
+    peakBytesInUse = max(peakBytesInUse, bytesInUse)
     if var list = free[size], let p = list.popLast() {
       free[size] = list
       return p
@@ -29,6 +35,7 @@ public final class BufferPool {
 
   func give(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
     lock.lock()
+    bytesInUse -= max(bytes, 1)
     free[max(bytes, 1), default: []].append(p)
     lock.unlock()
   }

@@ -139,7 +139,9 @@ func convolutionCore(
       let dx = try Tensor(desc: bwd.desc(dnnl_query_diff_src_md))
       try bwd.execute([
         (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
-        (DNNL_ARG_WEIGHTS, wt.reordered(to: bwd.desc(dnnl_query_weights_md))),
+        // Reordered again from the plain master rather than kept from the forward: holding a
+        // blocked copy of every weight until backward would cost a second copy of the model.
+        (DNNL_ARG_WEIGHTS, wView.reordered(to: bwd.desc(dnnl_query_weights_md))),
         (DNNL_ARG_DIFF_SRC, dx),
       ])
       try x.accumulate(dx)
@@ -162,9 +164,7 @@ func convolutionCore(
       let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
       if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
       try bwd.execute(args)
-      if weight.requiresGrad {
-        try weight.accumulate(Tensor(viewing: dw.reordered(to: wPlain), as: weight.value.desc))
-      }
+      if weight.requiresGrad { try weight.accumulate(dw, seenAs: wPlain) }
       if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
     }
   }
