@@ -5,7 +5,8 @@ two can be compared line by line on one machine.
   python3 tools/bench_pytorch.py [--bf16] [--repeats 10]
       3x3 conv (N=2, 256->256, 64x64, pad 1, stride 1): fwd, bwd_data, bwd_weights.
   python3 tools/bench_pytorch.py --model seed-fcn8 --size 256x256 --batch 2 --mode infer|train
-      the course's FCN class (shared/reference/seed_fcn.py) end to end.
+      the course's FCN class (shared/reference/seed_fcn.py) end to end; --model fcn8s runs the
+      paper's FCN-8s (tools/paper_fcn.py).
 
 Prints one JSON object per line on stdout; context (versions, threads, ISA) goes to stderr.
 Uses all cores: torch.set_num_threads(os.cpu_count()).
@@ -85,16 +86,25 @@ def load_seed_fcn(path):
     return module
 
 
-def bench_model(args):
+def make_model(args, height, width):
+    if args.model == "fcn8s":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import paper_fcn
+        torch.manual_seed(0)
+        return paper_fcn.PaperFCN8s(args.classes)
     resolution = int(args.model.removeprefix("seed-fcn"))
-    height, width = (int(s) for s in args.size.lower().split("x"))
     if resolution != 32 and (height % 32 or width % 32):
         # The seed class's skip additions fail otherwise (250x250: 14 vs 15 at pool4).
         sys.exit(f"error: {args.model} needs sides that are multiples of 32, got {args.size}")
     seed_fcn = load_seed_fcn(args.seed_fcn)
     factory = {8: seed_fcn.FCN8, 16: seed_fcn.FCN16, 32: seed_fcn.FCN32}[resolution]
     torch.manual_seed(0)
-    model = factory(args.classes)  # FCN8/16/32(num_class): the class count is the only argument
+    return factory(args.classes)  # FCN8/16/32(num_class): the class count is the only argument
+
+
+def bench_model(args):
+    height, width = (int(s) for s in args.size.lower().split("x"))
+    model = make_model(args, height, width)
     x = torch.randn(args.batch, 3, height, width)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
 
@@ -135,12 +145,12 @@ def main():
     parser.add_argument("--bf16", action="store_true", help="also run bf16 (autocast) where supported")
     parser.add_argument("--repeats", type=int, default=10, help="timed repeats (>= 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed conv warm-up runs")
-    parser.add_argument("--model", choices=["seed-fcn8", "seed-fcn16", "seed-fcn32"])
+    parser.add_argument("--model", choices=["seed-fcn8", "seed-fcn16", "seed-fcn32", "fcn8s"])
     parser.add_argument("--size", default="256x256", help="HxW of the model input")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--mode", choices=["infer", "train"], default="infer")
     # 11 = background + the 10 categories of the 2021 recycling (trash) data set of the seed note.
-    parser.add_argument("--classes", type=int, default=11, help="num_class for the seed FCN")
+    parser.add_argument("--classes", type=int, default=11, help="number of classes")
     parser.add_argument("--model-warmup", type=int, default=2, help="untimed model steps")
     parser.add_argument("--seed-fcn", default=DEFAULT_SEED_FCN, help="path of seed_fcn.py")
     args = parser.parse_args()

@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "reference"))
 sys.path.insert(0, "/work/shared/reference")
+import paper_fcn  # noqa: E402
 import safetensors_io  # noqa: E402
 import seed_fcn  # noqa: E402
 
@@ -78,60 +79,11 @@ class NarrowSeedFCN(seed_fcn.FCN):
         self.upsample_double = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=4, stride=2, padding=1)
 
 
-class PaperFCN8s(nn.Module):
-    """wkentaro/pytorch-fcn's FCN8s (names and forward), with a width multiplier and fc width."""
+class PaperFCN8s(paper_fcn.PaperFCN8s):
+    """tools/paper_fcn.py's FCN-8s at the fixtures' width and fc width."""
 
     def __init__(self, n_class):
-        super().__init__()
-        c = [chans(v) for v in (64, 128, 256, 512, 512)]
-        blocks = [2, 2, 3, 3, 3]
-        cin = 3
-        for b, n in enumerate(blocks):
-            for j in range(n):
-                pad = 100 if (b, j) == (0, 0) else 1
-                setattr(self, f"conv{b + 1}_{j + 1}", nn.Conv2d(cin, c[b], 3, padding=pad))
-                setattr(self, f"relu{b + 1}_{j + 1}", nn.ReLU(inplace=True))
-                cin = c[b]
-            setattr(self, f"pool{b + 1}", nn.MaxPool2d(2, stride=2, ceil_mode=True))
-        self.blocks = blocks
-        self.fc6 = nn.Conv2d(c[4], FC, 7)
-        self.relu6 = nn.ReLU(inplace=True)
-        self.drop6 = nn.Dropout2d()
-        self.fc7 = nn.Conv2d(FC, FC, 1)
-        self.relu7 = nn.ReLU(inplace=True)
-        self.drop7 = nn.Dropout2d()
-        self.score_fr = nn.Conv2d(FC, n_class, 1)
-        self.score_pool3 = nn.Conv2d(c[2], n_class, 1)
-        self.score_pool4 = nn.Conv2d(c[3], n_class, 1)
-        self.upscore2 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, bias=False)
-        self.upscore8 = nn.ConvTranspose2d(n_class, n_class, 16, stride=8, bias=False)
-        self.upscore_pool4 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, bias=False)
-
-    def forward(self, x):
-        h = x
-        for b, n in enumerate(self.blocks):
-            for j in range(n):
-                h = getattr(self, f"relu{b + 1}_{j + 1}")(getattr(self, f"conv{b + 1}_{j + 1}")(h))
-            h = getattr(self, f"pool{b + 1}")(h)
-            if b == 2:
-                pool3 = h
-            if b == 3:
-                pool4 = h
-        h = self.drop6(self.relu6(self.fc6(h)))
-        h = self.drop7(self.relu7(self.fc7(h)))
-        h = self.score_fr(h)
-        h = self.upscore2(h)
-        upscore2 = h  # 1/16
-        h = self.score_pool4(pool4)
-        h = h[:, :, 5:5 + upscore2.size()[2], 5:5 + upscore2.size()[3]]
-        h = upscore2 + h
-        h = self.upscore_pool4(h)
-        upscore_pool4 = h  # 1/8
-        h = self.score_pool3(pool3)
-        h = h[:, :, 9:9 + upscore_pool4.size()[2], 9:9 + upscore_pool4.size()[3]]
-        h = upscore_pool4 + h
-        h = self.upscore8(h)
-        return h[:, :, 31:31 + x.size()[2], 31:31 + x.size()[3]].contiguous()
+        super().__init__(n_class, WIDTH, FC)
 
 
 def randomize(model):

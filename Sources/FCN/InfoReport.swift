@@ -134,9 +134,9 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
 
 /// fp32 memory of inference and of one training step (SGD with momentum), modelled on what the
 /// engine keeps: activations in oneDNN's blocked layouts (channels rounded up to the SIMD
-/// block), max-pool workspaces, the blocked copy of every weight a recorded convolution keeps for
-/// its backward, the loss's softmax copy and gradient, and the transient buffers of the biggest
-/// layer. Checked against the buffer pool's high-water mark after two steps (full fcn8s at 375×500:
+/// block), max-pool workspaces, the loss's softmax copy and gradient, and the transient buffers
+/// of the biggest layer (its blocked weight copy, which convolutions make afresh rather than keep,
+/// and its blocked weight gradient). Checked against the buffer pool's high-water mark after two steps (full fcn8s at 375×500:
 /// estimate within 15% of it; see ModelInfoMemoryTests).
 private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   weights: Int, inference: Int, training: Int, trainableParameters: Int
@@ -188,18 +188,17 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   let usedParameters = used.filter { seen.insert(ObjectIdentifier($0)).inserted }.flatMap(\.parameters)
   let parameters = model.parameterCount
   let trainable = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
-  let usedCount = usedParameters.reduce(0) { $0 + $1.value.count }
   let usedTrainable = usedParameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
   let largestLayer = 4 * (used.map { $0.parameters.reduce(0) { $0 + $1.value.count } }.max() ?? 0)
   let weights = 4 * parameters
   let logits = 4 * (rows.last?.outputShape.reduce(1, *) ?? 0)
   let inference = weights + held
-  // Training: weights, the blocked copies the tape keeps, gradients and momentum; the largest
-  // layer's weight-gradient and reorder transients; activations kept for backward, the loss's
+  // Training: weights, gradients and momentum; the largest layer's blocked weight copy (made
+  // afresh in forward and backward, not kept) and its blocked weight gradient; activations kept for backward, the loss's
   // two logits-sized buffers and the gradients in flight around the biggest layer (dy, the fused
   // ReLU's dy, dx, a layout copy, the pool's dx); +10% for the pool's exact-size buckets.
   let activations = (kept + 2 * logits + 5 * largest) * 11 / 10
-  let training = weights + 4 * usedCount + 2 * 4 * usedTrainable + 2 * largestLayer + activations
+  let training = weights + 2 * 4 * usedTrainable + 2 * largestLayer + activations
   return (weights, inference, training, trainable)
 }
 

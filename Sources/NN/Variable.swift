@@ -33,6 +33,19 @@ public final class Parameter: Variable {
   public var trainable: Bool
   /// True while `grad` holds zeros only, so the next backward can write instead of add.
   var gradIsZero = true
+  /// Inside `keepingInferenceCopies`: the weight in the layout a tape-less forward wants.
+  var keepsInferenceCopy = false { didSet { if !keepsInferenceCopy { inferenceCopy = nil } } }
+  private var inferenceCopy: Tensor?
+
+  /// `view` (this weight seen as its op's plain descriptor) in layout `desc`; kept for the next
+  /// call while inference copies are on, reordered afresh otherwise.
+  func inLayout(_ desc: MemoryDesc, view: Tensor) throws -> Tensor {
+    guard keepsInferenceCopy else { return try view.reordered(to: desc) }
+    if let copy = inferenceCopy, copy.desc.isEqual(desc) { return copy }
+    let copy = try view.reordered(to: desc)
+    inferenceCopy = copy
+    return copy
+  }
 
   public init(_ name: String, _ value: Tensor, trainable: Bool = true) {
     self.name = name
@@ -94,4 +107,14 @@ func addInPlace(_ dst: Tensor, _ src: Tensor) throws {
   let d = dst.floats
   let s = src.floats
   for i in 0..<n { d[i] += s[i] }
+}
+
+/// Runs `body`, a stretch of tape-less forward passes (evaluation, prediction), keeping each
+/// weight's copy in its convolution's preferred blocked layout between passes instead of
+/// reordering it on every call (for the paper's 7×7 fc6 that reorder costs as much as the
+/// convolution). Weights must not change inside `body`; the copies are dropped on return.
+public func keepingInferenceCopies<T>(of parameters: [Parameter], _ body: () throws -> T) rethrows -> T {
+  for p in parameters { p.keepsInferenceCopy = true }
+  defer { for p in parameters { p.keepsInferenceCopy = false } }
+  return try body()
 }

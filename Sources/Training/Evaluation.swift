@@ -43,13 +43,15 @@ public func evaluate(
     config: LoaderConfig(batchSize: 1, shuffle: false, workers: workers, augmentation: .evaluation(), normalization: normalization))
   let stream = loader.batches(epoch: 0)
   var done = 0
-  while let batch = try stream.next() {
-    let logits = try model(Variable(imageTensor(batch)))
-    let predicted = try argmaxLabels(logits.value)
-    try matrix.accumulate(predictions: predicted, targets: batch.labels)
-    try onSample?(batch, predicted)
-    done += 1
-    progress?.update(done, fields: [:])
+  try keepingInferenceCopies(of: model.parameters) {
+    while let batch = try stream.next() {
+      let logits = try model(Variable(imageTensor(batch)))
+      let predicted = try argmaxLabels(logits.value)
+      try matrix.accumulate(predictions: predicted, targets: batch.labels)
+      try onSample?(batch, predicted)
+      done += 1
+      progress?.update(done, fields: [:])
+    }
   }
   progress?.finish()
   return matrix

@@ -34,8 +34,18 @@ struct FCNCommand: ParsableCommand {
       printError("fcn: \(error)\n\(type(of: command).helpMessage())")
       Foundation.exit(2)
     } catch {
-      printError("fcn: error: \(error)")
-      Foundation.exit(1)
+      // `fcn --help` and `fcn help train` parse into a help command whose run() throws.
+      switch exitCode(for: error) {
+      case .success:
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      case .validationFailure:
+        printError(fullMessage(for: error))
+        Foundation.exit(2)
+      default:
+        printError("fcn: error: \(error)")
+        Foundation.exit(1)
+      }
     }
   }
 }

@@ -32,25 +32,27 @@ struct PredictCommand: ParsableCommand {
     let files = try inputFiles(input)
     if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
     var logits: [Float] = [], logitShape: [Int]?
-    for file in files {
-      let image = try readImage(file)
-      var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
-      normalization.write(image, into: &planes, offset: 0)
-      let x = try Tensor(shape: [1, 3, image.height, image.width], values: planes)
-      let y = try loaded.model(Variable(x)).value
-      let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-      if let output {
-        let labels = LabelMap(width: image.width, height: image.height, labels: try argmaxLabels(y).map { UInt8(clamping: $0) })
-        try writeLabelMap(labels, to: (output as NSString).appendingPathComponent(stem + ".png"))
-        try writeImage(overlay(image, labels: labels), to: (output as NSString).appendingPathComponent(stem + "_overlay.png"))
-      }
-      if saveLogits != nil {
-        let shape = [1] + Array(y.shape.dropFirst())
-        if let s = logitShape, s != shape {
-          throw DataError(file: file, problem: "--save-logits needs inputs of one size: \(describe(s)) before, \(describe(shape)) here")
+    try keepingInferenceCopies(of: loaded.model.parameters) {
+      for file in files {
+        let image = try readImage(file)
+        var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
+        normalization.write(image, into: &planes, offset: 0)
+        let x = try Tensor(shape: [1, 3, image.height, image.width], values: planes)
+        let y = try loaded.model(Variable(x)).value
+        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let output {
+          let labels = LabelMap(width: image.width, height: image.height, labels: try argmaxLabels(y).map { UInt8(clamping: $0) })
+          try writeLabelMap(labels, to: (output as NSString).appendingPathComponent(stem + ".png"))
+          try writeImage(overlay(image, labels: labels), to: (output as NSString).appendingPathComponent(stem + "_overlay.png"))
         }
-        logitShape = shape
-        logits += try y.toArray()
+        if saveLogits != nil {
+          let shape = [1] + Array(y.shape.dropFirst())
+          if let s = logitShape, s != shape {
+            throw DataError(file: file, problem: "--save-logits needs inputs of one size: \(describe(s)) before, \(describe(shape)) here")
+          }
+          logitShape = shape
+          logits += try y.toArray()
+        }
       }
     }
     if let saveLogits, let shape = logitShape {

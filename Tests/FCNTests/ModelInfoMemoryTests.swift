@@ -38,8 +38,8 @@ final class ModelInfoMemoryTests: XCTestCase {
       let (info, training, inference) = try measure(name, batch: b, height: h, width: w)
       let t = Double(info.trainingBytes) / Double(training), i = Double(info.inferenceBytes) / Double(inference)
       print(String(format: "memory %@ %dx%dx%d: training estimate/measured %.2f, inference %.2f", name, b, h, w, t, i))
-      XCTAssertTrue((0.8...1.3).contains(t), "\(name): training estimate \(info.trainingBytes) vs measured \(training)")
-      XCTAssertTrue((0.8...1.3).contains(i), "\(name): inference estimate \(info.inferenceBytes) vs measured \(inference)")
+      XCTAssertTrue((0.8...1.2).contains(t), "\(name): training estimate \(info.trainingBytes) vs measured \(training)")
+      XCTAssertTrue((0.8...1.2).contains(i), "\(name): inference estimate \(info.inferenceBytes) vs measured \(inference)")
     }
   }
 }

@@ -117,7 +117,7 @@ func convolutionCore(
   }
   let src = try x.value.reordered(to: fwd.desc(dnnl_query_src_md))
   let wView = try Tensor(viewing: weight.value, as: wPlain)
-  let wt = try wView.reordered(to: fwd.desc(dnnl_query_weights_md))
+  let wt = try training ? wView.reordered(to: fwd.desc(dnnl_query_weights_md)) : weight.inLayout(fwd.desc(dnnl_query_weights_md), view: wView)
   let y = try Tensor(desc: fwd.desc(dnnl_query_dst_md))
   var args: [(Int32, Tensor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_DST, y)]
   if let bias { args.append((DNNL_ARG_BIAS, bias.value)) }
