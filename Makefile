@@ -18,8 +18,10 @@ test: setup
 demo: build
 	.build/release/fcn demo
 
+# Needs PyTorch for the baseline (pip install torch==2.13.0 numpy); writes docs/benchmarks.md.
 bench: build
-	.build/release/fcn bench --op conv
+	python3 tools/compare_conv.py --rounds 5 --out docs/benchmarks.md
+	python3 tools/run_benchmarks.py --out docs/benchmarks.md
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -69,10 +69,19 @@ def main():
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
+        # Replace only this section; tools/run_benchmarks.py owns the whole-model one.
+        text = open(args.out).read() if os.path.exists(args.out) else (
+            "# Benchmarks\n\nAll numbers are measured side by side in one run on one machine; the machine is\n"
+            "shared and noisy, so each is a median over alternating rounds with its spread.\n\n")
+        marker = "### 3x3 convolution"
+        if marker in text:
+            start = text.index(marker)
+            nxt = text.find("\n### ", start + 1)
+            text = text[:start] + table + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + table
         with open(args.out, "w") as f:
-            f.write("# Benchmarks\n\nAll numbers are measured side by side in one run on one machine; the machine is\n"
-                    "shared and noisy, so each is a median over alternating rounds with its spread.\n\n" + table)
-
+            f.write(text)
 
 if __name__ == "__main__":
     main()

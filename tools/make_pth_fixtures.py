@@ -9,6 +9,7 @@ Every expected value the Swift tests compare against comes from here, computed b
 never typed into the tests by hand.
 """
 import json
+import zipfile
 import os
 import struct
 
@@ -97,6 +98,12 @@ def pth_fixtures():
     model = tiny_conv_bn()
     sd = model.state_dict()
     save("conv_bn_state_dict", sd, list(sd.items()))
+    # 1b. The same archive re-zipped with deflate (torch.save stores entries; a re-zipped
+    # checkpoint may not), which torch.load still reads.
+    with zipfile.ZipFile(os.path.join(FIXTURES, "conv_bn_state_dict.pth")) as src, \
+            zipfile.ZipFile(os.path.join(FIXTURES, "conv_bn_state_dict_deflated.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
 
     # 2. Every supported storage type, a Parameter, an int64 scalar.
     torch.manual_seed(1)

@@ -186,6 +186,15 @@ public final class Trainer {
     } else {
       advice.append("a smaller --crop (batch 1 at \(size) does not fit either)")
     }
+    // The largest crop of the same aspect (sides multiples of 32) that fits at this batch.
+    for percent in stride(from: 95, through: 5, by: -5) {
+      let h = max(32, size.height * percent / 100 / 32 * 32), w = max(32, size.width * percent / 100 / 32 * 32)
+      guard h < size.height || w < size.width else { continue }
+      if memoryEstimate(batch: o.batch, height: h, width: w) <= memoryLimits.availableBytes {
+        advice.append("--crop \(h)x\(w) at --batch \(o.batch)")
+        break
+      }
+    }
     if Engine.isa.hasBF16 { advice.append("--precision bf16") }
     throw TrainingError.memory(
       "refusing to start: a training step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)) but only \(formatBytes(memoryLimits.availableBytes)) is available (\(memoryLimits.source)). Try: " + advice.joined(separator: "; "))

@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// Reads PyTorch checkpoints written by `torch.save` without Python: the zip format of
 /// PyTorch ≥ 1.6 and the older legacy format (see `TorchLegacyFormat`). The zip holds `<prefix>/data.pkl` (a pickle of the saved object whose tensors refer
@@ -44,14 +43,9 @@ public enum TorchCheckpoint {
       }
       return try TorchLegacyFormat.unpickle(bytes, source: path)
     }
-    let archive: Archive
-    do {
-      archive = try Archive(url: url, accessMode: .read)
-    } catch {
-      throw WeightIOError(file: path, "cannot open as a zip archive: \(error)")
-    }
-    var entries: [String: Entry] = [:]
-    for entry in archive where entries[entry.path] == nil { entries[entry.path] = entry }
+    let archive = try ZipReader(contentsOf: url)
+    var entries: [String: ZipReader.Entry] = [:]
+    for entry in archive.entries where entries[entry.path] == nil { entries[entry.path] = entry }
 
     // The pickle sits at <prefix>/data.pkl; the prefix is the file's stem when it was saved,
     // so take the shallowest data.pkl rather than guessing the name.
@@ -67,7 +61,7 @@ public enum TorchCheckpoint {
     let prefix = String(picklePath.dropLast("data.pkl".count))
 
     if let byteorderEntry = entries[prefix + "byteorder"] {
-      let order = String(decoding: try read(byteorderEntry, of: archive, path: path), as: UTF8.self)
+      let order = String(decoding: try archive.contents(of: byteorderEntry), as: UTF8.self)
       guard order.trimmingCharacters(in: .whitespacesAndNewlines) == "little" else {
         throw WeightIOError(file: path, key: prefix + "byteorder", "byte order '\(order)' is not supported (only little-endian)")
       }
@@ -76,13 +70,13 @@ public enum TorchCheckpoint {
     guard let pickleEntry = entries[picklePath] else {
       throw WeightIOError(file: path, key: picklePath, "entry vanished")
     }
-    let pickleBytes = try read(pickleEntry, of: archive, path: path)
+    let pickleBytes = try archive.contents(of: pickleEntry)
     return try unpickle(pickleBytes, source: path, pickleName: picklePath) { key in
       let entryPath = prefix + "data/" + key
       guard let entry = entries[entryPath] else {
         throw WeightIOError(file: path, key: entryPath, "storage entry is missing from the archive")
       }
-      return try read(entry, of: archive, path: path)
+      return try archive.contents(of: entry)
     }
   }
 
@@ -114,37 +108,5 @@ public enum TorchCheckpoint {
       throw WeightIOError(file: url.path, "not a PyTorch checkpoint (it is a NumPy .npy file: use NumPy.read)")
     }
     throw WeightIOError(file: url.path, "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)")
-  }
-
-  /// The bytes of one zip entry, verified against its CRC-32. The declared size comes from the
-  /// file, so the copy is capped by it and a lying entry is an error rather than unbounded memory.
-  static func read(_ entry: Entry, of archive: Archive, path: String) throws -> [UInt8] {
-    let declared = entry.uncompressedSize
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(Int(min(declared, 1 << 30)))
-    do {
-      // ZIPFoundation's checksum is slow on Linux and only returned, not compared: skip it
-      // and verify with our own below.
-      _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { chunk in
-        guard UInt64(bytes.count) + UInt64(chunk.count) <= declared else {
-          throw WeightIOError(file: path, key: entry.path, "entry holds more bytes than its declared \(declared)")
-        }
-        bytes.append(contentsOf: chunk)
-      }
-    } catch let error as WeightIOError {
-      throw error
-    } catch {
-      throw WeightIOError(file: path, key: entry.path, "cannot read zip entry: \(error)")
-    }
-    guard UInt64(bytes.count) == declared else {
-      throw WeightIOError(file: path, key: entry.path, "entry is truncated: \(bytes.count) of \(declared) bytes")
-    }
-    let checksum = CRC32Checksum.checksum(bytes)
-    guard checksum == entry.checksum else {
-      throw WeightIOError(
-        file: path, key: entry.path,
-        "checksum mismatch (CRC-32 \(String(checksum, radix: 16)), the zip directory says \(String(entry.checksum, radix: 16))): the file is corrupted")
-    }
-    return bytes
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FCN
 import Foundation
 import NN
+import SegData
 import Tensor
 import Training
 
@@ -14,7 +15,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure the engine's speed (median and spread of repeated runs).")
 
-  @Option(help: "What to measure when no --model is given: conv.") var op: String = "conv"
+  @Option(help: "What to measure when no --model is given: conv (3×3 convolution) or loader (512×512 JPEG decode + augmentation, 1 and 2 workers).") var op: String = "conv"
   @Option(help: "Model to time whole steps of (e.g. seed-fcn8, fcn8s); omit for --op.") var model: String?
   @Option(help: "Number of classes for --model.") var classes = 21
   @Option(help: "Backbone for --model (default: the model's).") var backbone: String?
@@ -31,7 +32,9 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Print JSON only.") var json = false
 
   func validate() throws {
-    guard op == "conv" else { throw ValidationError("--op: unknown benchmark '\(op)' (available: conv)") }
+    guard ["conv", "loader"].contains(op) else {
+      throw ValidationError("--op: unknown benchmark '\(op)' (available: conv, loader)")
+    }
     guard repeats >= 1, warmup >= 0, steps >= 1 else {
       throw ValidationError("--repeats and --steps must be ≥ 1 and --warmup ≥ 0")
     }
@@ -53,6 +56,12 @@ struct BenchCommand: ParsableCommand {
     }
     if let model {
       try runModel(model, machine: machine)
+      return
+    }
+    if op == "loader" {
+      for result in try measureLoaderThroughput(side: 512, count: 64, batchSize: 8, workerCounts: [1, 2]) {
+        print(result)
+      }
       return
     }
     for result in try ConvBenchmark(warmup: warmup, repeats: repeats).run() {

@@ -149,6 +149,34 @@ final class TorchCheckpointTests: XCTestCase {
     assertWeightIOError(try TorchCheckpoint.load(contentsOf: url), mentions: ["flipped.pth", "data/0", "checksum"])
   }
 
+  func testDeflatedArchiveLoads() throws {
+    let loaded = try TorchCheckpoint.loadOrdered(contentsOf: fixture("conv_bn_state_dict_deflated.pth"))
+    assertSame(loaded, try expected("conv_bn_state_dict"))
+  }
+
+  /// Central-directory offsets pointing far outside the file (ZIPFoundation's reader trapped on
+  /// such archives) are refused with an error naming the file.
+  func testDirectoryOffsetsBeyondTheFileThrow() throws {
+    let original = [UInt8](try Data(contentsOf: fixture("conv_bn_state_dict.pth")))
+    let url = try makeTemporaryDirectory(self).appendingPathComponent("offsets.pth")
+    let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+    // Only the entries a load reads (the pickle and the storages); others are never opened.
+    let entries = (0...(original.count - 46)).filter { original[$0..<($0 + 4)].elementsEqual(signature) }.filter {
+      let nameLength = Int(original[$0 + 28]) | Int(original[$0 + 29]) << 8
+      let name = String(decoding: original[($0 + 46)..<($0 + 46 + nameLength)], as: UTF8.self)
+      return name.hasSuffix("data.pkl") || name.contains("/data/")
+    }
+    XCTAssertGreaterThanOrEqual(entries.count, 2)
+    for offset in entries {
+      for value: UInt32 in [0x7FFF_FFF0, 0xFFFF_FFFE, UInt32(original.count)] {
+        var bytes = original
+        for i in 0..<4 { bytes[offset + 42 + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+        try Data(bytes).write(to: url)
+        assertWeightIOError(try TorchCheckpoint.load(contentsOf: url), mentions: ["offsets.pth"])
+      }
+    }
+  }
+
   /// Every prefix of a real checkpoint must be refused with an error, never a crash.
   func testTruncatedFilesThrow() throws {
     let bytes = try Data(contentsOf: fixture("conv_bn_state_dict.pth"))

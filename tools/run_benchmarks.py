@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""`make bench`: swift-fcn against PyTorch on this machine, side by side, written to
+docs/benchmarks.md.
+
+For each configuration (model, size, batch, mode, precision) both frameworks run alternately
+ROUNDS times (`fcn bench --model ... --json` and tools/bench_pytorch.py), so that load from
+other processes hits both alike. The table gives the median over rounds of each run's median
+step, its spread (min..max over rounds), images/s, the ratio ours/PyTorch, swift-fcn's share of
+the machine's 3x3-conv limit (measured by `fcn bench` in the same process), and for training the
+peak RSS of both processes and its ratio. bf16 rows run only where the CPU has bf16.
+
+    python3 tools/run_benchmarks.py [--rounds 3] [--steps 10] [--out docs/benchmarks.md]
+"""
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from compare_conv import cpu_model, run_lines  # noqa: E402
+
+# (model, size, batch): the course net at two sizes and the paper's FCN-8s, 21 classes (VOC).
+CONFIGS = [("seed-fcn8", "256x256", 2), ("seed-fcn8", "512x512", 1), ("fcn8s", "256x256", 2)]
+
+
+def spread(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def measure(args, model, size, batch, mode, dtype):
+    ours, theirs = [], []
+    common = ["--model", model, "--classes", "21", "--size", size, "--batch", str(batch), "--mode", mode]
+    for _ in range(args.rounds):
+        ours += run_lines([args.fcn, "bench", *common, "--steps", str(args.steps), "--warmup", "2",
+                           "--precision", "bf16" if dtype == "bf16" else "fp32", "--json"])
+        theirs += run_lines([sys.executable, os.path.join(HERE, "bench_pytorch.py"), *common,
+                             "--repeats", str(args.steps)] + (["--bf16"] if dtype == "bf16" else []))
+    return ours, theirs
+
+
+def row(model, size, batch, mode, dtype, ours, theirs):
+    os_, ts = [r["img_per_s"] for r in ours], [r["img_per_s"] for r in theirs]
+    (mo, lo, hi), (mt, lt, ht) = spread(os_), spread(ts)
+    pct = statistics.median(r["pct_of_limit"] for r in ours)
+    rss_o = max(r["peak_rss_bytes"] for r in ours) / 2**20
+    rss_t = max(r["peak_rss_bytes"] for r in theirs) / 2**20
+    return (f"| {model} | {size} | {batch} | {mode} | {dtype} | {mo:.2f} ({lo:.2f}..{hi:.2f}) | "
+            f"{mt:.2f} ({lt:.2f}..{ht:.2f}) | **{mo / mt:.2f}x** | {pct:.0f}% | "
+            f"{rss_o:.0f} | {rss_t:.0f} | {rss_o / rss_t:.2f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per run (>= 3)")
+    ap.add_argument("--fcn", default=os.path.join(HERE, "..", ".build", "release", "fcn"))
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "docs", "benchmarks.md"))
+    ap.add_argument("--only", help="run only configurations whose model name contains this")
+    args = ap.parse_args()
+    try:
+        import torch
+    except ImportError:
+        sys.exit("error: PyTorch is needed for the baseline: pip install torch==2.13.0 numpy (CPU build)")
+    if not os.path.exists(args.fcn):
+        sys.exit(f"error: {args.fcn} not found: run `make build` first")
+
+    machine = subprocess.run([args.fcn, "bench", "--op", "conv", "--repeats", "1", "--warmup", "0"],
+                             capture_output=True, text=True).stdout.splitlines()[0]
+    bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    dtypes = ["fp32", "bf16"] if bf16 else ["fp32"]
+    rows = []
+    for model, size, batch in CONFIGS:
+        if args.only and args.only not in model:
+            continue
+        for mode in ("infer", "train"):
+            for dtype in dtypes:
+                ours, theirs = measure(args, model, size, batch, mode, dtype)
+                rows.append(row(model, size, batch, mode, dtype, ours, theirs))
+                print(rows[-1], flush=True)
+
+    lines = [
+        f"### Whole models, 21 classes ({datetime.date.today()})",
+        "",
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores; {machine}; PyTorch {torch.__version__} "
+        f"(threads {torch.get_num_threads()}); bf16: {'yes' if bf16 else 'not on this CPU (fp32 only)'}.",
+        f"Command: `make bench` = `python3 tools/run_benchmarks.py --rounds {args.rounds} --steps {args.steps}`.",
+        "Each cell: median over alternating rounds of each run's median step, as images/s, with the",
+        "spread (min..max over rounds). Inference: eval mode, no autograd. Training: forward,",
+        "cross-entropy, backward, SGD momentum step. `% of limit`: swift-fcn's GFLOP/s (training counts",
+        "forward + backward-data + backward-weights) over the 3x3-conv limit `fcn bench` measures in the",
+        "same process. Peak RSS: the whole process's (getrusage), MiB, largest over rounds.",
+        "",
+        "| model | size | batch | mode | dtype | swift-fcn img/s | PyTorch img/s | ratio | % of limit "
+        "| swift-fcn RSS | PyTorch RSS | RSS ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    section = "\n".join(lines) + "\n"
+    print(section)
+    # Keep the conv section tools/compare_conv.py wrote; replace an older model section.
+    text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n\n"
+    marker = "### Whole models"
+    if marker in text:
+        start = text.index(marker)
+        nxt = text.find("\n### ", start + 1)
+        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(args.out, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
