@@ -3,6 +3,7 @@ import NN
 import SegData
 import SegMetrics
 import Tensor
+import WeightIO
 
 /// Drives training: data → model → loss → gradients → optimiser, with checkpoints that resume
 /// exactly, periodic evaluation, and the run folder (config.json, log.jsonl, checkpoints/,
@@ -72,6 +73,8 @@ public final class Trainer {
     } else {
       try run.create(allowExisting: false)
     }
+    // A run killed while writing a checkpoint leaves its temporary file behind.
+    for name in removeAbandonedTemporaryFiles(in: run.checkpoints) { say("removed \(name), left by a run killed while writing a checkpoint") }
     try run.writeConfig(options: o, modelConfig: modelConfig)
     let log = try RunLog(path: run.log.path, truncate: !resume)
 

@@ -50,6 +50,10 @@ final class KillResumeTests: XCTestCase {
       resumedFrom.append(step)
       print("kill/resume: run B killed with SIGKILL, last checkpoint at step \(step) (\(reads) versions read while training, all whole)")
       arguments = TinyRun.trainArguments(run: b, steps: Self.steps) + ["--resume"]
+      // What a kill during the checkpoint's write leaves (it happens, but not on cue): the
+      // temporary file of the dead writer, which the resumed run must clean up.
+      let abandoned = lastB.deletingLastPathComponent().appendingPathComponent(".last.safetensors.tmp-\(running.pid)-1")
+      XCTAssertTrue(FileManager.default.createFile(atPath: abandoned.path, contents: Data(count: 4096)))
     }
     let resumed = try FCN.run(arguments, outputIn: dir)
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
@@ -64,6 +68,9 @@ final class KillResumeTests: XCTestCase {
     XCTAssertEqual(differing, [], "\(differing.count) of \(tensorsA.count) tensors differ after kill + resume from steps \(resumedFrom)")
     XCTAssertEqual(try trainState(metadataA), try trainState(metadataB))
     XCTAssertEqual(try trainState(metadataA)["step"] as? Int, Self.steps)
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: lastB.deletingLastPathComponent().path).sorted(),
+      ["best.safetensors", "last.safetensors"], "nothing left behind by the killed runs")
     // The final evaluation saw the same weights, so the metrics file matches to the byte.
     XCTAssertEqual(
       try Data(contentsOf: a.appendingPathComponent("metrics.json")), try Data(contentsOf: b.appendingPathComponent("metrics.json")))
