@@ -34,5 +34,7 @@ let package = Package(
     .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SegMetrics"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "SegData"]),
+    // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
+    .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
   ]
 )

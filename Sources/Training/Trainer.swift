@@ -3,6 +3,7 @@ import NN
 import SegData
 import SegMetrics
 import Tensor
+import WeightIO
 
 /// Drives training: data → model → loss → gradients → optimiser, with checkpoints that resume
 /// exactly, periodic evaluation, and the run folder (config.json, log.jsonl, checkpoints/,
@@ -72,6 +73,8 @@ public final class Trainer {
     } else {
       try run.create(allowExisting: false)
     }
+    // A run killed while writing a checkpoint leaves its temporary file behind.
+    for name in removeAbandonedTemporaryFiles(in: run.checkpoints) { say("removed \(name), left by a run killed while writing a checkpoint") }
     try run.writeConfig(options: o, modelConfig: modelConfig)
     let log = try RunLog(path: run.log.path, truncate: !resume)
 
@@ -173,11 +176,12 @@ public final class Trainer {
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
     let estimate = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
     guard estimate > memoryLimits.availableBytes else { return }
-    var fits = 0
-    for b in stride(from: o.batch - 1, through: 1, by: -1)
-    where memoryEstimate(batch: b, height: size.height, width: size.width) <= memoryLimits.availableBytes {
-      fits = b
-      break
+    // The largest smaller batch that fits. The estimate grows with the batch, so bisect: each
+    // estimate walks the whole model, and counting down from an absurd --batch 100000 took 25 s.
+    var fits = 0, tooBig = o.batch
+    while tooBig - fits > 1 {
+      let b = fits + (tooBig - fits) / 2
+      if memoryEstimate(batch: b, height: size.height, width: size.width) <= memoryLimits.availableBytes { fits = b } else { tooBig = b }
     }
     var advice = [String]()
     if fits > 0 {

@@ -75,3 +75,23 @@ private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) 
     return write(fd, buffer, count)
   #endif
 }
+
+/// Removes the temporary files that killed writers left in `directory`. A process killed
+/// between creating `.NAME.tmp-PID-N` and renaming it leaves it behind, as large as the file it
+/// was writing (a VGG16 checkpoint with optimiser state: about 1 GB), and nothing else would
+/// ever delete it. Only files of processes that no longer exist are removed, so a live
+/// writer is never disturbed. Returns the names removed.
+@discardableResult
+public func removeAbandonedTemporaryFiles(in directory: URL) -> [String] {
+  guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+  var removed = [String]()
+  for name in names where name.hasPrefix(".") {
+    guard let range = name.range(of: ".tmp-", options: .backwards),
+      let pid = name[range.upperBound...].split(separator: "-").first.flatMap({ Int32($0) }), pid > 0
+    else { continue }
+    // kill(pid, 0) checks existence without sending anything; EPERM means it exists.
+    if kill(pid, 0) == 0 || errno == EPERM { continue }
+    if (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) != nil { removed.append(name) }
+  }
+  return removed
+}
