@@ -57,11 +57,12 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
     let fm = FileManager.default
     path = path ?? [folder.best, folder.last].first { fm.fileExists(atPath: $0.path) }?.path
     guard path != nil else { throw DataError(file: folder.checkpoints.path, problem: "no checkpoint in this run folder") }
-    if let data = fm.contents(atPath: folder.config.path),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let train = object["train"],
-      let trainData = try? JSONSerialization.data(withJSONObject: train)
-    {
-      trainOptions = try? JSONDecoder().decode(TrainOptions.self, from: trainData)
+    trainOptions = readTrainOptions(folder)
+  } else if let weights {
+    // runs/NAME/checkpoints/best.safetensors: the run's options (normalisation, data) still apply.
+    let checkpoints = URL(fileURLWithPath: weights).deletingLastPathComponent()
+    if checkpoints.lastPathComponent == "checkpoints" {
+      trainOptions = readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
   let source = try WeightSource(path!)
@@ -70,4 +71,13 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
   try ModelWeights.load(source.tensors, into: model, strict: true)
   model.setTraining(false)
   return LoadedModel(model: model, trainOptions: trainOptions)
+}
+
+/// The training options a run folder's config.json records, if it has one.
+func readTrainOptions(_ folder: RunFolder) -> TrainOptions? {
+  guard let data = FileManager.default.contents(atPath: folder.config.path),
+    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let train = object["train"],
+    let trainData = try? JSONSerialization.data(withJSONObject: train)
+  else { return nil }
+  return try? JSONDecoder().decode(TrainOptions.self, from: trainData)
 }
