@@ -134,7 +134,7 @@ def bench_model(args):
         "framework": "pytorch", "model": args.model, "mode": args.mode,
         "dtype": "bf16" if args.bf16 else "f32", "batch": args.batch, "size": args.size,
         "classes": args.classes, "img_per_s": round(args.batch / step_s, 3),
-        "step_s_median": round(step_s, 4),
+        "step_s_median": round(step_s, 4), "step_s_min": round(min(ms) / 1e3, 4),
         # ru_maxrss is KiB on Linux: the process's peak, model and activations included.
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }), flush=True)

@@ -10,7 +10,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,17 +20,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def run_lines(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
@@ -55,7 +43,7 @@ def main():
     lines = [
         f"### 3x3 convolution, N=2, 256->256, 64x64, fp32 ({datetime.date.today()})",
         "",
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores; {isa}; PyTorch {torch.__version__}.",
+        f"Machine: {isa.removeprefix('machine: ')}; PyTorch {torch.__version__}.",
         f"Command: `python3 tools/compare_conv.py --rounds {args.rounds}` (alternating runs; each run",
         f"times {args.repeats} repeats; table: median over rounds of each run's median, spread = min..max).",
         "",

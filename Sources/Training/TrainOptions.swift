@@ -6,6 +6,8 @@ import SegData
 public struct TrainOptions: Codable, Equatable {
   public var model: String = "fcn8s"
   public var data: String = "synthetic"
+  /// Where a COCO data set's images are, when not next to its JSON.
+  public var images: String? = nil
   public var crop: ImageSize? = nil
   public var syntheticSize = ImageSize(height: 64, width: 64)
   public var batch = 8

@@ -41,8 +41,10 @@ public final class Trainer {
   public func train(resume: Bool) throws -> Result {
     let o = options
     let normalization = Normalization(rawValue: o.normalize)!
-    let trainSet = try openDataset(spec: o.data, split: .train, seed: o.seed, syntheticSize: o.syntheticSize)
-    let valSet = try openDataset(spec: o.data, split: .val, seed: o.seed, syntheticSize: o.syntheticSize)
+    let trainSet = try openDataset(
+      spec: o.data, split: .train, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
+    let valSet = try openDataset(
+      spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     guard trainSet.classCount <= model.classes else {
       throw TrainingError.config("\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)")
     }

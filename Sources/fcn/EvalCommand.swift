@@ -15,6 +15,7 @@ struct EvalCommand: ParsableCommand {
   @OptionGroup var modelOptions: ModelOptions
   @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
   @Option(help: "Data set KIND:PATH (default: the run's).") var data: String?
+  @Option(help: "Images folder for coco:ANN.json (default: the run's, else next to the JSON).") var images: String?
   @Option(help: "Split to evaluate: train or val.") var split = "val"
   @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize: String?
   @Option(help: "Data loader worker threads.") var workers = 1
@@ -32,6 +33,7 @@ struct EvalCommand: ParsableCommand {
     guard let normalization = Normalization(rawValue: norm) else { throw ValidationError("--normalize must be imagenet, caffe or none") }
     let dataset = try openDataset(
       spec: spec, split: DataSplit(rawValue: split), seed: loaded.trainOptions?.seed ?? 0,
+      imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
     let matrix = try evaluate(
       loaded.model, dataset: dataset, normalization: normalization, workers: workers,

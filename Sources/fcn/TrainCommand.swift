@@ -23,6 +23,7 @@ struct TrainCommand: ParsableCommand {
 /// Options of `fcn train` (and the defaults `fcn demo` overrides).
 struct TrainArguments: ParsableArguments {
   @Option(help: "Data set KIND:PATH: synthetic[:N], folder:DIR, voc:DIR, coco:ANN.json, cityscapes:DIR.") var data = "synthetic:256"
+  @Option(help: "Images folder for coco:ANN.json (default: next to the JSON).") var images: String?
   @Option(help: "Training crop HxW (default: synthetic images' size; whole images otherwise).") var crop: String?
   @Option(help: "Size HxW of generated synthetic images.") var syntheticSize = "64x64"
   @Option(help: "Images per batch.") var batch = 8
@@ -59,7 +60,9 @@ struct TrainArguments: ParsableArguments {
     (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
     try o.validate()
-    let trainSet = try openDataset(spec: data, split: .train, seed: seed, syntheticSize: o.syntheticSize)
+    o.images = images
+    let trainSet = try openDataset(
+      spec: data, split: .train, seed: seed, imagesDirectory: images, syntheticSize: o.syntheticSize)
     let config = try model.config(classes: trainSet.classCount, seed: seed)
     if let classWeights { o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes) }
     return (o, config, RunFolder(run))
