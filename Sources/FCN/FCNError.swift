@@ -25,9 +25,11 @@ public enum FCNError: Error, CustomStringConvertible, Equatable {
     case .shapeMismatch(let key, let expected, let got):
       return "state_dict key '\(key)': the model's tensor has shape \(fmt(expected)), the file's has shape \(fmt(got))"
     case .missingKeys(let keys):
-      return "state_dict lacks \(keys.count) key(s) the model needs: \(keys.prefix(12).joined(separator: ", "))\(keys.count > 12 ? ", …" : "")"
+      return
+        "state_dict lacks \(keys.count) key(s) the model needs: \(keys.prefix(12).joined(separator: ", "))\(keys.count > 12 ? ", …" : "")"
     case .unexpectedKeys(let keys):
-      return "state_dict has \(keys.count) key(s) the model does not have: \(keys.prefix(12).joined(separator: ", "))\(keys.count > 12 ? ", …" : "")"
+      return
+        "state_dict has \(keys.count) key(s) the model does not have: \(keys.prefix(12).joined(separator: ", "))\(keys.count > 12 ? ", …" : "")"
     case .geometry(let s): return "geometry: \(s)"
     case .unsupportedInput(let s): return s
     }

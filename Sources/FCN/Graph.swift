@@ -50,7 +50,8 @@ final class GraphBuilder {
   private(set) var last = "data"
 
   init(inputChannels: Int) {
-    append(GraphNode(name: "data", op: .input, inputs: [], channels: inputChannels, coords: .identity, receptive: .pixel))
+    append(
+      GraphNode(name: "data", op: .input, inputs: [], channels: inputChannels, coords: .identity, receptive: .pixel))
   }
 
   func node(_ name: String) -> GraphNode { nodes[index[name]!] }
@@ -66,7 +67,9 @@ final class GraphBuilder {
   @discardableResult
   func add(_ name: String, _ op: NodeOp, from input: String? = nil) -> String {
     let src = node(input ?? last)
-    var channels = src.channels, coords = src.coords, rf = src.receptive
+    var channels = src.channels
+    var coords = src.coords
+    var rf = src.receptive
     switch op {
     case .conv(let c):
       let k = (c.weight.shape[2] - 1) * c.geometry.dilation.h + 1
@@ -93,10 +96,12 @@ final class GraphBuilder {
   /// a + b; their coordinate maps must agree (else the sum would mix misaligned pixels).
   @discardableResult
   func sum(_ name: String, _ a: String, _ b: String) throws -> String {
-    let na = node(a), nb = node(b)
+    let na = node(a)
+    let nb = node(b)
     guard na.coords == nb.coords, na.channels == nb.channels else {
       throw FCNError.geometry(
-        "\(name): cannot add \(a) (\(na.channels) channels, stride \(na.coords.stride), offset \(na.coords.offset)) and \(b) (\(nb.channels) channels, stride \(nb.coords.stride), offset \(nb.coords.offset))")
+        "\(name): cannot add \(a) (\(na.channels) channels, stride \(na.coords.stride), offset \(na.coords.offset)) and \(b) (\(nb.channels) channels, stride \(nb.coords.stride), offset \(nb.coords.offset))"
+      )
     }
     let rf = Receptive(jump: na.receptive.jump, field: max(na.receptive.field, nb.receptive.field))
     append(GraphNode(name: name, op: .add, inputs: [a, b], channels: na.channels, coords: na.coords, receptive: rf))
@@ -106,17 +111,22 @@ final class GraphBuilder {
   /// Crops `x` to the size of `reference` at the offset that aligns their pixels.
   @discardableResult
   func crop(_ name: String, _ x: String, like reference: String, because why: String) throws -> String {
-    let nx = node(x), nr = node(reference)
+    let nx = node(x)
+    let nr = node(reference)
     guard let offset = nx.coords.cropOffset(toAlignWith: nr.coords), offset >= 0 else {
       throw FCNError.geometry(
-        "\(name): \(x) (stride \(nx.coords.stride), offset \(nx.coords.offset)) cannot be cropped to align with \(reference) (stride \(nr.coords.stride), offset \(nr.coords.offset))")
+        "\(name): \(x) (stride \(nx.coords.stride), offset \(nx.coords.offset)) cannot be cropped to align with \(reference) (stride \(nr.coords.stride), offset \(nr.coords.offset))"
+      )
     }
     let arithmetic =
       "\(x) cell 0 sits at image px \(num(nx.coords.offset)), \(reference) cell 0 at \(num(nr.coords.offset)); "
       + "both have stride \(num(nx.coords.stride)): (\(num(nr.coords.offset)) − (\(num(nx.coords.offset)))) / \(num(nx.coords.stride)) = \(offset)"
-    crops.append(CropExplanation(node: name, source: x, reference: reference, offset: offset, reason: [arithmetic, why]))
+    crops.append(
+      CropExplanation(node: name, source: x, reference: reference, offset: offset, reason: [arithmetic, why]))
     append(
-      GraphNode(name: name, op: .crop(offset: offset), inputs: [x, reference], channels: nx.channels, coords: nr.coords, receptive: nx.receptive))
+      GraphNode(
+        name: name, op: .crop(offset: offset), inputs: [x, reference], channels: nx.channels, coords: nr.coords,
+        receptive: nx.receptive))
     return name
   }
 }

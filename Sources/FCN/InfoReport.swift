@@ -40,14 +40,19 @@ public struct ModelInfo: Sendable {
 /// The geometry and cost of `config` at an input of batch × channels × height × width.
 public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int = 1) throws -> ModelInfo {
   guard height >= 1, width >= 1, batch >= 1 else {
-    throw FCNError.unsupportedInput("info: size must be at least 1×1 and batch at least 1, got \(batch)×\(height)×\(width)")
+    throw FCNError.unsupportedInput(
+      "info: size must be at least 1×1 and batch at least 1, got \(batch)×\(height)×\(width)")
   }
   let model = try FCNModel(config, randomInit: false)
   var shapes: [String: [Int]] = [:]
   var rows: [LayerInfo] = []
   for node in model.nodes {
     let ins = node.inputs.map { shapes[$0]! }
-    var out: [Int], op: String, padding = 0, params = 0, flops = 0
+    var out: [Int]
+    var op: String
+    var padding = 0
+    var params = 0
+    var flops = 0
     switch node.op {
     case .input:
       out = [batch, config.inputChannels, height, width]
@@ -57,14 +62,17 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
       out = [s[0], s[1], SpatialSize.padded(s[2], multiple: m), SpatialSize.padded(s[3], multiple: m)]
       op = "zero-pad bottom/right to /\(m)"
     case .conv(let c):
-      let s = ins[0], k = c.weight.shape[2], g = c.geometry
+      let s = ins[0]
+      let k = c.weight.shape[2]
+      let g = c.geometry
       padding = g.padding.h
       out = [
         s[0], c.weight.shape[0], SpatialSize.conv(s[2], kernel: k, stride: g.stride.h, padding: padding),
         SpatialSize.conv(s[3], kernel: k, stride: g.stride.w, padding: padding),
       ]
       guard out[2] >= 1, out[3] >= 1 else {
-        throw FCNError.geometry("\(node.name): a \(k)×\(k) convolution does not fit its input \(fmt(s)) (output \(out[2])×\(out[3]))")
+        throw FCNError.geometry(
+          "\(node.name): a \(k)×\(k) convolution does not fit its input \(fmt(s)) (output \(out[2])×\(out[3]))")
       }
       op = "conv \(k)×\(k)/\(g.stride.h)" + (padding > 0 ? " pad \(padding)" : "") + (c.fuseReLU ? " +ReLU" : "")
       params = c.parameters.reduce(0) { $0 + $1.value.count }
@@ -82,21 +90,26 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
     case .maxPool(let p):
       let s = ins[0]
       out = [
-        s[0], s[1], SpatialSize.pool(s[2], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: p.ceilMode),
+        s[0], s[1],
+        SpatialSize.pool(s[2], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: p.ceilMode),
         SpatialSize.pool(s[3], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: p.ceilMode),
       ]
       guard out[2] >= 1, out[3] >= 1 else {
-        throw FCNError.geometry("\(node.name): input \(fmt(s)) is smaller than the \(p.kernel)×\(p.kernel) pooling window")
+        throw FCNError.geometry(
+          "\(node.name): input \(fmt(s)) is smaller than the \(p.kernel)×\(p.kernel) pooling window")
       }
       op = "max pool \(p.kernel)×\(p.kernel)/\(p.stride)" + (p.ceilMode ? " ceil" : " floor")
     case .deconv(let d):
-      let s = ins[0], k = d.weight.shape[2]
+      let s = ins[0]
+      let k = d.weight.shape[2]
       padding = d.padding
       out = [
         s[0], d.weight.shape[1], SpatialSize.deconv(s[2], kernel: k, stride: d.stride, padding: padding),
         SpatialSize.deconv(s[3], kernel: k, stride: d.stride, padding: padding),
       ]
-      op = "deconv \(k)×\(k)/\(d.stride)" + (padding > 0 ? " pad \(padding)" : "") + (d.weight.trainable ? "" : " (frozen)")
+      op =
+        "deconv \(k)×\(k)/\(d.stride)" + (padding > 0 ? " pad \(padding)" : "")
+        + (d.weight.trainable ? "" : " (frozen)")
       params = d.parameters.reduce(0) { $0 + $1.value.count }
       flops = 2 * s.reduce(1, *) * d.weight.shape[1] * k * k
     case .scale(let f):
@@ -104,12 +117,14 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
       op = "scale ×\(f)"
     case .add:
       guard ins[0] == ins[1] else {
-        throw FCNError.geometry("\(node.name): \(node.inputs[0]) \(fmt(ins[0])) and \(node.inputs[1]) \(fmt(ins[1])) differ")
+        throw FCNError.geometry(
+          "\(node.name): \(node.inputs[0]) \(fmt(ins[0])) and \(node.inputs[1]) \(fmt(ins[1])) differ")
       }
       out = ins[0]
       op = "add \(node.inputs[0]) + \(node.inputs[1])"
     case .crop(let offset):
-      let s = ins[0], r = ins[1]
+      let s = ins[0]
+      let r = ins[1]
       guard offset + r[2] <= s[2], offset + r[3] <= s[3] else {
         throw FCNError.geometry(
           "\(node.name): cropping \(node.inputs[0]) \(fmt(s)) at offset \(offset) to \(r[2])×\(r[3]) does not fit")
@@ -120,14 +135,16 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
     shapes[node.name] = out
     rows.append(
       LayerInfo(
-        name: node.name, operation: op, outputShape: out, stride: node.coords.stride, receptiveField: node.receptive.field,
+        name: node.name, operation: op, outputShape: out, stride: node.coords.stride,
+        receptiveField: node.receptive.field,
         padding: padding, parameters: params, flops: flops))
   }
 
   let memory = estimateMemory(model, rows)
   return ModelInfo(
     config: config, inputShape: [batch, config.inputChannels, height, width], layers: rows, crops: model.crops,
-    parameterCount: model.parameterCount, trainableParameterCount: memory.trainableParameters, forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
+    parameterCount: model.parameterCount, trainableParameterCount: memory.trainableParameters,
+    forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
     weightBytes: memory.weights, inferenceBytes: memory.inference, trainingBytes: memory.training,
     notes: geometryNotes(config, model: model, height: height, width: width))
 }
@@ -143,13 +160,18 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
 ) {
   let block = Engine.isa.hasAVX512 ? 16 : 8
   func blocked(_ s: [Int]) -> Int { 4 * s[0] * ((s[1] + block - 1) / block * block) * s[2] * s[3] }
-  var kept = 0, largest = 0
+  var kept = 0
+  var largest = 0
   var inferenceBytes: [Int] = []
   for (node, row) in zip(model.nodes, rows) {
     var bytes = blocked(row.outputShape)
     switch node.op {
     case .input, .relu: bytes = 0  // the caller's image; ReLU runs in place
-    case .dropout: inferenceBytes.append(0); kept += bytes; largest = max(largest, bytes); continue  // identity in eval
+    case .dropout:
+      inferenceBytes.append(0)
+      kept += bytes
+      largest = max(largest, bytes)
+      continue  // identity in eval
     case .crop(let offset):
       if offset == 0 && rows.first(where: { $0.name == node.inputs[0] })?.outputShape == row.outputShape { bytes = 0 }
     case .maxPool: kept += bytes / 4  // u8 workspace of argmax positions
@@ -165,21 +187,25 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   // copy, then the output; the copy is released, and so is each input after its last reader.
   var lastUse: [String: Int] = [:]
   for (i, n) in model.nodes.enumerated() { for input in n.inputs { lastUse[input] = i } }
-  var free: [Int: Int] = [:], held = 0
+  var free: [Int: Int] = [:]
+  var held = 0
   func take(_ bytes: Int) {
     guard bytes > 0 else { return }
     if let n = free[bytes], n > 0 { free[bytes] = n - 1 } else { held += bytes }
   }
   func give(_ bytes: Int) { if bytes > 0 { free[bytes, default: 0] += 1 } }
   for (i, n) in model.nodes.enumerated() {
-    let weightCopy = n.layer.map { l -> Int in
-      if l is BatchNorm2D { return 0 }
-      return 4 * (l.parameters.first?.value.count ?? 0)
-    } ?? 0
+    let weightCopy =
+      n.layer.map { l -> Int in
+        if l is BatchNorm2D { return 0 }
+        return 4 * (l.parameters.first?.value.count ?? 0)
+      } ?? 0
     take(weightCopy)
     take(inferenceBytes[i])
     give(weightCopy)
-    for input in n.inputs where lastUse[input] == i { give(inferenceBytes[model.nodes.firstIndex { $0.name == input }!]) }
+    for input in n.inputs where lastUse[input] == i {
+      give(inferenceBytes[model.nodes.firstIndex { $0.name == input }!])
+    }
   }
   // Only the layers the forward pass runs get blocked copies, gradients and momentum (the
   // course class also owns modules its forward never calls, e.g. FCN-16's upsample8).
@@ -221,7 +247,8 @@ public func infoReport(config: ModelConfig, height: Int, width: Int, batch: Int 
   }
   let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! }
   for row in table {
-    out += zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    out +=
+      zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
       .trimmingCharacters(in: .whitespaces) + "\n"
   }
   out += "\ncrop offsets (computed from the layer geometry):\n"
@@ -255,7 +282,8 @@ private func mib(_ n: Int) -> String { String(format: "%.0f MiB", Double(n) / 1_
 
 /// Wraps a paragraph at 100 columns.
 private func wrap(_ text: String, indent: String) -> String {
-  var lines: [String] = [], line = indent + "- "
+  var lines: [String] = []
+  var line = indent + "- "
   for word in text.split(separator: " ") {
     if line.count + word.count + 1 > 100 && line.count > indent.count + 2 {
       lines.append(line)
@@ -292,22 +320,29 @@ func geometryNotes(_ config: ModelConfig, model: FCNModel, height: Int, width: I
       ? "at \(side) px pool5 would be \(without) cells and fc6 could not run at all"
       : "at \(side) px pool5 would be \(without) cells and fc6 would give \(without - 6), whose upsampled scores cover about \((without - 6) * 32) px of the \(side)"
     notes.append(
-      "Why conv1_1 pads by 100: fc6 is a 7×7 convolution without padding on pool5, the input shrunk 32 times, so it eats 6 cells (192 px) of the map. Without the padding an input side below 193 px gives pool5 fewer than 7 cells and the net cannot run at all, and larger inputs get logits that do not reach the image border (\(atThisSize)). With 100 px on every side (200 ≥ 192) pool5 is ⌈(side + 198) / 32⌉ ≥ 7 cells for any side ≥ 1 (here \(withPad)) and the scores cover the whole image; the crops then cut the extra border away, which is why their offsets are not zero.")
+      "Why conv1_1 pads by 100: fc6 is a 7×7 convolution without padding on pool5, the input shrunk 32 times, so it eats 6 cells (192 px) of the map. Without the padding an input side below 193 px gives pool5 fewer than 7 cells and the net cannot run at all, and larger inputs get logits that do not reach the image border (\(atThisSize)). With 100 px on every side (200 ≥ 192) pool5 is ⌈(side + 198) / 32⌉ ≥ 7 cells for any side ≥ 1 (here \(withPad)) and the scores cover the whole image; the crops then cut the extra border away, which is why their offsets are not zero."
+    )
     notes.append(
-      "Why fc6 is 7×7: it is VGG's first fully connected layer (25088 = 512·7·7 inputs) turned into a convolution, so ImageNet weights load unchanged and each fc6 cell sees a \(num(fc6.receptive.field)) px window instead of pool5's \(num(pool5.receptive.field)). A 1×1 fc6 (the compact head, and the course code) needs no padding, only an input padded to a multiple of 32, but it cannot take the pretrained classifier and sees less context.")
+      "Why fc6 is 7×7: it is VGG's first fully connected layer (25088 = 512·7·7 inputs) turned into a convolution, so ImageNet weights load unchanged and each fc6 cell sees a \(num(fc6.receptive.field)) px window instead of pool5's \(num(pool5.receptive.field)). A 1×1 fc6 (the compact head, and the course code) needs no padding, only an input padded to a multiple of 32, but it cannot take the pretrained classifier and sees less context."
+    )
   } else {
     notes.append(
-      "Compact head: fc6 is 1×1, so no border padding is needed; the input is zero-padded at the bottom/right to a multiple of 32 so that every pool halves exactly and every upsampled map lines up with its skip, and the logits are cropped back to the input size. Each fc6 cell sees \(num(fc6.receptive.field)) px (a 7×7 fc6 would see \(num(pool5.receptive.field + 6 * pool5.receptive.jump)) px).")
+      "Compact head: fc6 is 1×1, so no border padding is needed; the input is zero-padded at the bottom/right to a multiple of 32 so that every pool halves exactly and every upsampled map lines up with its skip, and the logits are cropped back to the input size. Each fc6 cell sees \(num(fc6.receptive.field)) px (a 7×7 fc6 would see \(num(pool5.receptive.field + 6 * pool5.receptive.jump)) px)."
+    )
   }
   if config.isSeed || config.head == .compact {
-    let floorSizes = poolSizes(height, ceil: false), floorW = poolSizes(width, ceil: false)
-    let up4 = (2 * floorSizes[4], 2 * floorW[4]), p4 = (floorSizes[3], floorW[3])
+    let floorSizes = poolSizes(height, ceil: false)
+    let floorW = poolSizes(width, ceil: false)
+    let up4 = (2 * floorSizes[4], 2 * floorW[4])
+    let p4 = (floorSizes[3], floorW[3])
     if up4 != p4 {
       notes.append(
-        "The course's PyTorch class cannot run at \(height)×\(width): its floor pools give pool4 \(p4.0)×\(p4.1) and pool5 \(floorSizes[4])×\(floorW[4]), and upsample_double makes that \(up4.0)×\(up4.1), so 'upsample_double(x) + pool4' fails (at 250×250: 14 vs 15). Only multiples of 32 keep every halving exact. swift-fcn pads to \(SpatialSize.padded(height, multiple: 32))×\(SpatialSize.padded(width, multiple: 32)) and crops back, which gives exactly the class's logits on the padded image.")
+        "The course's PyTorch class cannot run at \(height)×\(width): its floor pools give pool4 \(p4.0)×\(p4.1) and pool5 \(floorSizes[4])×\(floorW[4]), and upsample_double makes that \(up4.0)×\(up4.1), so 'upsample_double(x) + pool4' fails (at 250×250: 14 vs 15). Only multiples of 32 keep every halving exact. swift-fcn pads to \(SpatialSize.padded(height, multiple: 32))×\(SpatialSize.padded(width, multiple: 32)) and crops back, which gives exactly the class's logits on the padded image."
+      )
     } else {
       notes.append(
-        "The course's PyTorch class runs at \(height)×\(width)\(height % 32 == 0 && width % 32 == 0 ? "" : " only by luck of the rounding"); it fails whenever the halvings stop being exact at the skips, e.g. 250×250: pool4 is 15×15 but pool5 7×7, doubled to 14×14, so the pool4 skip cannot be added (14 vs 15). swift-fcn pads to a multiple of 32 and crops back.")
+        "The course's PyTorch class runs at \(height)×\(width)\(height % 32 == 0 && width % 32 == 0 ? "" : " only by luck of the rounding"); it fails whenever the halvings stop being exact at the skips, e.g. 250×250: pool4 is 15×15 but pool5 7×7, doubled to 14×14, so the pool4 skip cannot be added (14 vs 15). swift-fcn pads to a multiple of 32 and crops back."
+      )
     }
   }
   return notes

@@ -2,7 +2,10 @@
 /// BatchNorm after every convolution.
 public enum Backbone: String, Codable, CaseIterable, Sendable {
   case vgg11, vgg13, vgg16, vgg19
-  case vgg11bn = "vgg11-bn", vgg13bn = "vgg13-bn", vgg16bn = "vgg16-bn", vgg19bn = "vgg19-bn"
+  case vgg11bn = "vgg11-bn"
+  case vgg13bn = "vgg13-bn"
+  case vgg16bn = "vgg16-bn"
+  case vgg19bn = "vgg19-bn"
 
   public var convsPerBlock: [Int] {
     switch self {
@@ -59,7 +62,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     frozenUpsampling: Bool? = nil, inputChannels: Int = 3, seed: UInt64 = 0
   ) throws {
     let key = model.lowercased()
-    guard ModelConfig.modelNames.contains(key) else { throw FCNError.unknownModel(model, valid: ModelConfig.modelNames) }
+    guard ModelConfig.modelNames.contains(key) else {
+      throw FCNError.unknownModel(model, valid: ModelConfig.modelNames)
+    }
     let seedFamily = key.hasPrefix("seed-")
     self.name = key
     self.classes = classes
@@ -90,13 +95,18 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   }
 
   public func validate() throws {
-    guard ModelConfig.modelNames.contains(name) else { throw FCNError.unknownModel(name, valid: ModelConfig.modelNames) }
+    guard ModelConfig.modelNames.contains(name) else {
+      throw FCNError.unknownModel(name, valid: ModelConfig.modelNames)
+    }
     guard classes >= 1 else { throw FCNError.invalidConfig("classes must be at least 1, got \(classes)") }
     guard width > 0, width.isFinite else { throw FCNError.invalidConfig("width must be positive, got \(width)") }
     guard fc >= 1 else { throw FCNError.invalidConfig("fc must be at least 1, got \(fc)") }
-    guard inputChannels >= 1 else { throw FCNError.invalidConfig("input channels must be at least 1, got \(inputChannels)") }
+    guard inputChannels >= 1 else {
+      throw FCNError.invalidConfig("input channels must be at least 1, got \(inputChannels)")
+    }
     if isSeed && head != .compact {
-      throw FCNError.invalidConfig("\(name) is the course's net: its head is 'compact' (1×1 fc6), not '\(head.rawValue)'")
+      throw FCNError.invalidConfig(
+        "\(name) is the course's net: its head is 'compact' (1×1 fc6), not '\(head.rawValue)'")
     }
   }
 

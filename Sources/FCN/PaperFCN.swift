@@ -55,18 +55,21 @@ func buildPaperFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bui
     try b.crop("score", "upscore", like: "data", because: finalReason)
   case 16:
     b.add("upscore2", .deconv(try upsample("upscore2", factor: 2)), from: "score_fr")
-    try scoreSkip(b, pool: vgg.pools[3], level: 4, scaleBy: nil, config: config, rng: &rng, like: "upscore2", paper: paper)
+    try scoreSkip(
+      b, pool: vgg.pools[3], level: 4, scaleBy: nil, config: config, rng: &rng, like: "upscore2", paper: paper)
     try b.sum("fuse_pool4", "upscore2", "score_pool4c")
     b.add("upscore16", .deconv(try upsample("upscore16", factor: 16)), from: "fuse_pool4")
     try b.crop("score", "upscore16", like: "data", because: finalReason)
   default:
     b.add("upscore2", .deconv(try upsample("upscore2", factor: 2)), from: "score_fr")
     try scoreSkip(
-      b, pool: vgg.pools[3], level: 4, scaleBy: config.atOnce ? 0.01 : nil, config: config, rng: &rng, like: "upscore2", paper: paper)
+      b, pool: vgg.pools[3], level: 4, scaleBy: config.atOnce ? 0.01 : nil, config: config, rng: &rng, like: "upscore2",
+      paper: paper)
     try b.sum("fuse_pool4", "upscore2", "score_pool4c")
     b.add("upscore_pool4", .deconv(try upsample("upscore_pool4", factor: 2)), from: "fuse_pool4")
     try scoreSkip(
-      b, pool: vgg.pools[2], level: 3, scaleBy: config.atOnce ? 0.0001 : nil, config: config, rng: &rng, like: "upscore_pool4",
+      b, pool: vgg.pools[2], level: 3, scaleBy: config.atOnce ? 0.0001 : nil, config: config, rng: &rng,
+      like: "upscore_pool4",
       paper: paper)
     try b.sum("fuse_pool3", "upscore_pool4", "score_pool3c")
     b.add("upscore8", .deconv(try upsample("upscore8", factor: 8)), from: "fuse_pool3")
@@ -78,13 +81,15 @@ func buildPaperFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bui
 /// score_poolN (1×1, zero-initialised) on poolN, optionally pre-scaled (at-once), cropped to the
 /// upsampled coarser score it is added to.
 private func scoreSkip(
-  _ b: GraphBuilder, pool: String, level: Int, scaleBy: Float?, config: ModelConfig, rng: inout Xoshiro256, like ref: String,
+  _ b: GraphBuilder, pool: String, level: Int, scaleBy: Float?, config: ModelConfig, rng: inout Xoshiro256,
+  like ref: String,
   paper: Bool
 ) throws {
   var input = pool
   if let s = scaleBy { input = b.add("scale_pool\(level)", .scale(s), from: pool) }
   let conv = try Conv2D(
-    "score_pool\(level)", in: config.blockChannels(level - 1), out: config.classes, kernel: 1, initializer: .zeros, rng: &rng)
+    "score_pool\(level)", in: config.blockChannels(level - 1), out: config.classes, kernel: 1, initializer: .zeros,
+    rng: &rng)
   b.add("score_pool\(level)", .conv(conv), from: input)
   let why =
     paper

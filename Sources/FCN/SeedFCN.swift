@@ -18,7 +18,8 @@ func buildSeedFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Buil
   b.add("data_padded", .padToMultiple(32))
   let vgg = try buildVGG(
     b, config: config, naming: .seed, firstPadding: 1, poolCeilMode: false, initializer: initial, rng: &rng)
-  let fc6 = try Conv2D("fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
+  let fc6 = try Conv2D(
+    "fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
   b.add("fc6", .conv(fc6))
   b.add("drop6", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 6)))
   let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
@@ -34,9 +35,11 @@ func buildSeedFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Buil
       trainable: !config.frozenUpsampling, rng: &rng)
   }
   let upsample32 = try deconv("upsample32", 32)
-  let pool4Conv = try Conv2D("pool4_conv", in: config.blockChannels(3), out: k, kernel: 1, initializer: initial, rng: &rng)
+  let pool4Conv = try Conv2D(
+    "pool4_conv", in: config.blockChannels(3), out: k, kernel: 1, initializer: initial, rng: &rng)
   let upsample16 = try deconv("upsample16", 16)
-  let pool3Conv = try Conv2D("pool3_conv", in: config.blockChannels(2), out: k, kernel: 1, initializer: initial, rng: &rng)
+  let pool3Conv = try Conv2D(
+    "pool3_conv", in: config.blockChannels(2), out: k, kernel: 1, initializer: initial, rng: &rng)
   let upsample8 = try deconv("upsample8", 8)
   let upsampleDouble = try deconv("upsample_double", 2)
 
@@ -66,7 +69,10 @@ func buildSeedFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Buil
     try b.crop("output", "upsample8", like: "data", because: why)
   }
   var modules: [Module] = []
-  for (conv, norm) in zip(vgg.convs, vgg.norms) { modules.append(conv); if let norm { modules.append(norm) } }
+  for (conv, norm) in zip(vgg.convs, vgg.norms) {
+    modules.append(conv)
+    if let norm { modules.append(norm) }
+  }
   modules += [fc6, fc7, score, upsample32, pool4Conv, upsample16, pool3Conv, upsample8, upsampleDouble] as [Module]
   return BuiltNetwork(nodes: b.nodes, crops: b.crops, vgg: vgg, fc6: fc6, fc7: fc7, modules: modules)
 }

@@ -33,13 +33,15 @@ public final class FCNModel: SegmentationModel {
   public init(_ config: ModelConfig, randomInit: Bool = true) throws {
     try config.validate()
     self.config = config
-    let built = try config.isSeed ? buildSeedFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
+    let built =
+      try config.isSeed ? buildSeedFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
     nodes = built.nodes
     crops = built.crops
     vgg = built.vgg
     fc6 = built.fc6
     fc7 = built.fc7
-    var seen = Set<ObjectIdentifier>(), modules: [Module] = []
+    var seen = Set<ObjectIdentifier>()
+    var modules: [Module] = []
     for m in built.modules ?? built.nodes.compactMap(\.layer) where seen.insert(ObjectIdentifier(m)).inserted {
       modules.append(m)
     }
@@ -95,7 +97,8 @@ public final class FCNModel: SegmentationModel {
     case .scale(let s): return try scale(inputs[0], by: s)
     case .add: return try add(inputs[0], inputs[1], name: node.name)
     case .crop(let offset):
-      let x = inputs[0], ref = inputs[1].shape
+      let x = inputs[0]
+      let ref = inputs[1].shape
       if offset == 0 && x.shape[2] == ref[2] && x.shape[3] == ref[3] { return x }
       return try crop(x, top: offset, left: offset, height: ref[2], width: ref[3], name: node.name)
     }
@@ -118,10 +121,12 @@ extension GraphNode {
 /// (it is data), so a variable that asks for one is refused rather than silently cut off.
 func padBottomRight(_ x: Variable, multiple m: Int, name: String) throws -> Variable {
   let s = x.shape
-  let h = SpatialSize.padded(s[2], multiple: m), w = SpatialSize.padded(s[3], multiple: m)
+  let h = SpatialSize.padded(s[2], multiple: m)
+  let w = SpatialSize.padded(s[3], multiple: m)
   if h == s[2] && w == s[3] { return x }
   guard !x.requiresGrad else {
-    throw FCNError.unsupportedInput("\(name): padding an input that requires a gradient is not supported (input \(fmt(s)))")
+    throw FCNError.unsupportedInput(
+      "\(name): padding an input that requires a gradient is not supported (input \(fmt(s)))")
   }
   let padded = try Tensor.zeros(shape: [s[0], s[1], h, w])
   try reorder(from: x.value, to: padded.window(dims: s, offsets: [0, 0, 0, 0]))

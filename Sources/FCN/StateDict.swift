@@ -29,7 +29,9 @@ extension SegmentationModel {
   public func exportStateDict() throws -> [String: HostArray] {
     var d: [String: HostArray] = [:]
     for (name, t) in stateDict() { d[name] = HostArray(shape: t.shape, floats: try t.toArray()) }
-    for (name, stats) in batchNormStats { d["\(name).num_batches_tracked"] = HostArray(shape: [], int64s: [stats.batchesTracked]) }
+    for (name, stats) in batchNormStats {
+      d["\(name).num_batches_tracked"] = HostArray(shape: [], int64s: [stats.batchesTracked])
+    }
     return d
   }
 

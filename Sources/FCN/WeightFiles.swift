@@ -45,7 +45,9 @@ public enum ModelWeights {
   public static func loadModel(_ url: URL) throws -> FCNModel {
     let contents = try SafeTensors.read(contentsOf: url)
     guard let json = contents.metadata[configKey] else {
-      throw FCNError.invalidConfig("\(url.path) has no '\(configKey)' metadata: not written by swift-fcn; build the model with --model and load the weights into it")
+      throw FCNError.invalidConfig(
+        "\(url.path) has no '\(configKey)' metadata: not written by swift-fcn; build the model with --model and load the weights into it"
+      )
     }
     let config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
     let model = try FCNModel(config, randomInit: false)

@@ -35,7 +35,8 @@ public func torchvisionVGGMapping(for model: FCNModel) -> [ImportedKey] {
     }
     index += 1  // max pool
   }
-  let fc6 = model.fc6.weight.shape, fc7 = model.fc7.weight.shape
+  let fc6 = model.fc6.weight.shape
+  let fc7 = model.fc7.weight.shape
   keys.append(ImportedKey(source: "classifier.0.weight", target: model.fc6.weight.name, reshape: fc6))
   keys.append(ImportedKey(source: "classifier.0.bias", target: model.fc6.bias!.name))
   keys.append(ImportedKey(source: "classifier.3.weight", target: model.fc7.weight.name, reshape: fc7))
@@ -53,12 +54,14 @@ public func importTorchvisionVGG(_ dict: [String: HostArray], into model: FCNMod
   let convKeys = dict.keys.filter { $0.hasPrefix("features.") && $0.hasSuffix(".weight") && dict[$0]!.shape.count == 4 }
   guard convKeys.count == model.vgg.convs.count else {
     throw FCNError.invalidConfig(
-      "the checkpoint has \(convKeys.count) convolutions in `features`, the \(model.config.backbone.rawValue) backbone has \(model.vgg.convs.count): pick the matching --backbone")
+      "the checkpoint has \(convKeys.count) convolutions in `features`, the \(model.config.backbone.rawValue) backbone has \(model.vgg.convs.count): pick the matching --backbone"
+    )
   }
   let checkpointHasBN = dict.keys.contains { $0.hasPrefix("features.") && $0.hasSuffix(".running_mean") }
   guard checkpointHasBN == model.config.backbone.batchNorm else {
     throw FCNError.invalidConfig(
-      "the checkpoint is a VGG \(checkpointHasBN ? "with" : "without") BatchNorm, the model's backbone \(model.config.backbone.rawValue) is \(model.config.backbone.batchNorm ? "with" : "without"): pick the matching --backbone")
+      "the checkpoint is a VGG \(checkpointHasBN ? "with" : "without") BatchNorm, the model's backbone \(model.config.backbone.rawValue) is \(model.config.backbone.batchNorm ? "with" : "without"): pick the matching --backbone"
+    )
   }
   let targets = model.stateDict()
   var renamed: [String: HostArray] = [:]
@@ -85,6 +88,8 @@ public func importTorchvisionVGG(_ dict: [String: HostArray], into model: FCNMod
   }
   var report = try model.loadStateDict(renamed, strict: false)
   let used = Set(torchvisionVGGMapping(for: model).filter { renamed[$0.target] != nil }.map(\.source))
-  report.unexpected = unusable + dict.keys.filter { key in !used.contains(key) && !skippedLayers.contains { key.hasPrefix($0 + ".") } }.sorted()
+  report.unexpected =
+    unusable
+    + dict.keys.filter { key in !used.contains(key) && !skippedLayers.contains { key.hasPrefix($0 + ".") } }.sorted()
   return report
 }

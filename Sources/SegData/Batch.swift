@@ -6,7 +6,10 @@
 public struct LoaderPosition: Codable, Equatable, Sendable, CustomStringConvertible {
   public var epoch: Int
   public var batch: Int
-  public init(epoch: Int, batch: Int) { self.epoch = epoch; self.batch = batch }
+  public init(epoch: Int, batch: Int) {
+    self.epoch = epoch
+    self.batch = batch
+  }
   public var description: String { "epoch \(epoch) batch \(batch)" }
 }
 
@@ -32,8 +35,10 @@ public struct Batch: Sendable {
 
 /// Stacks augmented samples into a batch. Samples of different sizes are padded bottom/right
 /// to the largest (image 0 after normalisation, i.e. the mean; label 255).
-func stack(_ samples: [(index: Int, sample: Sample)], normalization: Normalization,
-           position: LoaderPosition, next: LoaderPosition) -> Batch {
+func stack(
+  _ samples: [(index: Int, sample: Sample)], normalization: Normalization,
+  position: LoaderPosition, next: LoaderPosition
+) -> Batch {
   let h = samples.map { $0.sample.image.height }.max() ?? 0
   let w = samples.map { $0.sample.image.width }.max() ?? 0
   let n = samples.count
@@ -41,7 +46,8 @@ func stack(_ samples: [(index: Int, sample: Sample)], normalization: Normalizati
   var labels = [Int32](repeating: Int32(LabelMap.ignore), count: n * h * w)
   var planes = [Float]()
   for (b, item) in samples.enumerated() {
-    let img = item.sample.image, mask = item.sample.mask
+    let img = item.sample.image
+    let mask = item.sample.mask
     if img.width == w && img.height == h {
       normalization.write(img, into: &images, offset: b * 3 * h * w)
     } else {
@@ -49,7 +55,8 @@ func stack(_ samples: [(index: Int, sample: Sample)], normalization: Normalizati
       normalization.write(img, into: &planes, offset: 0)
       for c in 0..<3 {
         for y in 0..<img.height {
-          let src = (c * img.height + y) * img.width, dst = ((b * 3 + c) * h + y) * w
+          let src = (c * img.height + y) * img.width
+          let dst = ((b * 3 + c) * h + y) * w
           images.replaceSubrange(dst..<(dst + img.width), with: planes[src..<(src + img.width)])
         }
       }
@@ -58,6 +65,7 @@ func stack(_ samples: [(index: Int, sample: Sample)], normalization: Normalizati
       for x in 0..<mask.width { labels[(b * h + y) * w + x] = Int32(mask.labels[y * mask.width + x]) }
     }
   }
-  return Batch(images: images, labels: labels, count: n, height: h, width: w,
-               ids: samples.map { $0.sample.id }, indices: samples.map { $0.index }, position: position, next: next)
+  return Batch(
+    images: images, labels: labels, count: n, height: h, width: w,
+    ids: samples.map { $0.sample.id }, indices: samples.map { $0.index }, position: position, next: next)
 }

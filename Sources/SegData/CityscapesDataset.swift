@@ -11,8 +11,10 @@ public struct CityscapesDataset: SegmentationDataset {
   /// labelId → trainId (255 = ignore), from cityscapesScripts/helpers/labels.py.
   public static let trainIDOfLabelID: [UInt8] = {
     var t = [UInt8](repeating: 255, count: 256)
-    let pairs: [(Int, UInt8)] = [(7, 0), (8, 1), (11, 2), (12, 3), (13, 4), (17, 5), (19, 6), (20, 7), (21, 8), (22, 9),
-                                  (23, 10), (24, 11), (25, 12), (26, 13), (27, 14), (28, 15), (31, 16), (32, 17), (33, 18)]
+    let pairs: [(Int, UInt8)] = [
+      (7, 0), (8, 1), (11, 2), (12, 3), (13, 4), (17, 5), (19, 6), (20, 7), (21, 8), (22, 9),
+      (23, 10), (24, 11), (25, 12), (26, 13), (27, 14), (28, 15), (31, 16), (32, 17), (33, 18),
+    ]
     for (l, tr) in pairs { t[l] = tr }
     return t
   }()
@@ -33,7 +35,8 @@ public struct CityscapesDataset: SegmentationDataset {
       for city in try listDirectory(base) where isDirectory(join(base, city)) {
         for f in try listDirectory(join(base, city)) where f.hasSuffix("_leftImg8bit.png") {
           let name = String(f.dropLast("_leftImg8bit.png".count))
-          items.append((join("leftImg8bit", s.rawValue, city, f), join("gtFine", s.rawValue, city, name + "_gtFine_labelIds.png")))
+          items.append(
+            (join("leftImg8bit", s.rawValue, city, f), join("gtFine", s.rawValue, city, name + "_gtFine_labelIds.png")))
         }
       }
     }
@@ -44,8 +47,11 @@ public struct CityscapesDataset: SegmentationDataset {
   public func sampleID(at index: Int) -> String { String(stem(items[index].image).dropLast("_leftImg8bit".count)) }
 
   public func sample(at index: Int) throws -> Sample {
-    let imagePath = join(directory, items[index].image), maskPath = join(directory, items[index].label)
-    guard fileExists(maskPath) else { throw DataError(file: maskPath, problem: "missing labelIds mask for image \(imagePath)") }
+    let imagePath = join(directory, items[index].image)
+    let maskPath = join(directory, items[index].label)
+    guard fileExists(maskPath) else {
+      throw DataError(file: maskPath, problem: "missing labelIds mask for image \(imagePath)")
+    }
     let image = try readImage(imagePath)
     var mask = try readLabelMap(maskPath)
     for i in 0..<mask.labels.count { mask.labels[i] = Self.trainIDOfLabelID[Int(mask.labels[i])] }

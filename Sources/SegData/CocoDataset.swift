@@ -45,7 +45,8 @@ public struct CocoDataset: SegmentationDataset {
   /// Opens the annotation file. Images are looked up in `imagesDirectory`, or next to the
   /// JSON file (also trying an `images/` folder there) when it is nil. `split` picks a seeded
   /// 90/10 split of the images; nil uses all images.
-  public init(annotationFile: String, imagesDirectory: String? = nil, split: DataSplit? = nil, seed: UInt64 = 0) throws {
+  public init(annotationFile: String, imagesDirectory: String? = nil, split: DataSplit? = nil, seed: UInt64 = 0) throws
+  {
     self.annotationFile = annotationFile
     let jsonDir = (annotationFile as NSString).deletingLastPathComponent
     let data = try readFileBytes(annotationFile)
@@ -56,11 +57,14 @@ public struct CocoDataset: SegmentationDataset {
       throw DataError(file: annotationFile, problem: "not valid JSON (\(jsonErrorDetail(error)))")
     }
     guard let top = root as? [String: Any] else {
-      throw DataError(file: annotationFile, problem: "top level is not a JSON object with images, annotations, categories")
+      throw DataError(
+        file: annotationFile, problem: "top level is not a JSON object with images, annotations, categories")
     }
     func list(_ key: String) throws -> [[String: Any]] {
       guard let raw = top[key] else { throw DataError(file: annotationFile, problem: "missing field \"\(key)\"") }
-      guard let arr = raw as? [[String: Any]] else { throw DataError(file: annotationFile, problem: "field \"\(key)\" is not a list of objects") }
+      guard let arr = raw as? [[String: Any]] else {
+        throw DataError(file: annotationFile, problem: "field \"\(key)\" is not a list of objects")
+      }
       return arr
     }
     let file = annotationFile
@@ -68,7 +72,9 @@ public struct CocoDataset: SegmentationDataset {
     // Categories → class ids.
     var cats: [(id: Int, name: String)] = []
     for (i, c) in try list("categories").enumerated() {
-      guard let id = jsonInt(c["id"]) else { throw DataError(file: file, problem: "category #\(i) has no integer \"id\"") }
+      guard let id = jsonInt(c["id"]) else {
+        throw DataError(file: file, problem: "category #\(i) has no integer \"id\"")
+      }
       cats.append((id, (c["name"] as? String) ?? "category_\(id)"))
     }
     cats.sort { $0.id < $1.id }
@@ -77,7 +83,9 @@ public struct CocoDataset: SegmentationDataset {
       if classOf[c.id] != nil { throw DataError(file: file, problem: "category id \(c.id) appears twice") }
       classOf[c.id] = i + 1
     }
-    if cats.count > 254 { throw DataError(file: file, problem: "\(cats.count) categories do not fit 8-bit class ids (at most 254)") }
+    if cats.count > 254 {
+      throw DataError(file: file, problem: "\(cats.count) categories do not fit 8-bit class ids (at most 254)")
+    }
     classNames = ["background"] + cats.map { $0.name }
     classOfCategory = classOf
 
@@ -85,8 +93,12 @@ public struct CocoDataset: SegmentationDataset {
     var imgs: [Image] = []
     var known = Set<Int>()
     for (i, im) in try list("images").enumerated() {
-      guard let id = jsonInt(im["id"]) else { throw DataError(file: file, problem: "image #\(i) has no integer \"id\"") }
-      guard let name = im["file_name"] as? String else { throw DataError(file: file, problem: "image id \(id) has no \"file_name\"") }
+      guard let id = jsonInt(im["id"]) else {
+        throw DataError(file: file, problem: "image #\(i) has no integer \"id\"")
+      }
+      guard let name = im["file_name"] as? String else {
+        throw DataError(file: file, problem: "image id \(id) has no \"file_name\"")
+      }
       guard let w = jsonInt(im["width"]), let h = jsonInt(im["height"]), w > 0, h > 0 else {
         throw DataError(file: file, problem: "image id \(id) (\(name)) has no positive \"width\"/\"height\"")
       }
@@ -98,19 +110,34 @@ public struct CocoDataset: SegmentationDataset {
     var byImage = [Int: [Annotation]]()
     var problems = [Int: DataError]()
     for (i, a) in try list("annotations").enumerated() {
-      guard let id = jsonInt(a["id"]) else { throw DataError(file: file, problem: "annotation #\(i) has no integer \"id\"") }
-      guard let imageID = jsonInt(a["image_id"]) else { throw DataError(file: file, annotationID: id, problem: "missing \"image_id\"") }
-      guard known.contains(imageID) else { throw DataError(file: file, annotationID: id, problem: "image_id \(imageID) is not in \"images\"") }
-      guard let catID = jsonInt(a["category_id"]) else { throw DataError(file: file, annotationID: id, problem: "missing \"category_id\"") }
+      guard let id = jsonInt(a["id"]) else {
+        throw DataError(file: file, problem: "annotation #\(i) has no integer \"id\"")
+      }
+      guard let imageID = jsonInt(a["image_id"]) else {
+        throw DataError(file: file, annotationID: id, problem: "missing \"image_id\"")
+      }
+      guard known.contains(imageID) else {
+        throw DataError(file: file, annotationID: id, problem: "image_id \(imageID) is not in \"images\"")
+      }
+      guard let catID = jsonInt(a["category_id"]) else {
+        throw DataError(file: file, annotationID: id, problem: "missing \"category_id\"")
+      }
       guard classOf[catID] != nil else {
-        if problems[imageID] == nil { problems[imageID] = DataError(file: file, annotationID: id, problem: "category_id \(catID) is not in \"categories\"") }
+        if problems[imageID] == nil {
+          problems[imageID] = DataError(
+            file: file, annotationID: id, problem: "category_id \(catID) is not in \"categories\"")
+        }
         continue
       }
-      guard let segRaw = a["segmentation"] else { throw DataError(file: file, annotationID: id, problem: "missing \"segmentation\"") }
+      guard let segRaw = a["segmentation"] else {
+        throw DataError(file: file, annotationID: id, problem: "missing \"segmentation\"")
+      }
       do {
         let seg = try parseSegmentation(segRaw)
-        byImage[imageID, default: []].append(Annotation(id: id, imageID: imageID, categoryID: catID, segmentation: seg,
-                                                       area: jsonDouble(a["area"]), isCrowd: (jsonInt(a["iscrowd"]) ?? 0) != 0))
+        byImage[imageID, default: []].append(
+          Annotation(
+            id: id, imageID: imageID, categoryID: catID, segmentation: seg,
+            area: jsonDouble(a["area"]), isCrowd: (jsonInt(a["iscrowd"]) ?? 0) != 0))
       } catch let e as CocoRLE.Invalid {
         if problems[imageID] == nil { problems[imageID] = DataError(file: file, annotationID: id, problem: e.problem) }
       }
@@ -129,8 +156,9 @@ public struct CocoDataset: SegmentationDataset {
       let beside = jsonDir.isEmpty ? "." : jsonDir
       let nested = (beside as NSString).appendingPathComponent("images")
       if let first = imgs.first,
-         !FileManager.default.fileExists(atPath: (beside as NSString).appendingPathComponent(first.fileName)),
-         FileManager.default.fileExists(atPath: (nested as NSString).appendingPathComponent(first.fileName)) {
+        !FileManager.default.fileExists(atPath: (beside as NSString).appendingPathComponent(first.fileName)),
+        FileManager.default.fileExists(atPath: (nested as NSString).appendingPathComponent(first.fileName))
+      {
         self.imagesDirectory = nested
       } else {
         self.imagesDirectory = beside
@@ -155,7 +183,11 @@ public struct CocoDataset: SegmentationDataset {
     }
     let image = try readImage(path)
     if image.width != info.width || image.height != info.height {
-      throw DataError(file: path, problem: "image is \(image.width)x\(image.height) but \(annotationFile) says \(info.width)x\(info.height) (image id \(info.id))")
+      throw DataError(
+        file: path,
+        problem:
+          "image is \(image.width)x\(image.height) but \(annotationFile) says \(info.width)x\(info.height) (image id \(info.id))"
+      )
     }
     return Sample(image: image, mask: try labelMap(at: index), id: sampleID(at: index))
   }
@@ -164,7 +196,8 @@ public struct CocoDataset: SegmentationDataset {
   public func labelMap(at index: Int) throws -> LabelMap {
     let info = images[index]
     if let problem = problemsByImage[info.id] { throw problem }
-    let h = info.height, w = info.width
+    let h = info.height
+    let w = info.width
     // Rasterise each annotation, then paint in descending area (ties keep file order).
     var layers: [(area: Double, order: Int, cls: UInt8, mask: [UInt8])] = []
     for (order, ann) in (annotationsByImage[info.id] ?? []).enumerated() {
@@ -206,17 +239,19 @@ public struct CocoDataset: SegmentationDataset {
         for i in 0..<out.count where m[i] != 0 { out[i] = 1 }
       }
       return out
-    case let .uncompressed(counts, rh, rw):
+    case .uncompressed(let counts, let rh, let rw):
       try checkSize(rh, rw, h, w)
       return try CocoRLE(height: rh, width: rw, counts: counts).decode()
-    case let .compressed(s, rh, rw):
+    case .compressed(let s, let rh, let rw):
       try checkSize(rh, rw, h, w)
       return try CocoRLE.fromCompressed(s, height: rh, width: rw).decode()
     }
   }
 
   static func checkSize(_ rh: Int, _ rw: Int, _ h: Int, _ w: Int) throws {
-    if rh != h || rw != w { throw CocoRLE.Invalid(problem: "RLE size \(rh)x\(rw) (h x w) differs from the image's \(h)x\(w)") }
+    if rh != h || rw != w {
+      throw CocoRLE.Invalid(problem: "RLE size \(rh)x\(rw) (h x w) differs from the image's \(h)x\(w)")
+    }
   }
 }
 
@@ -230,24 +265,36 @@ func parseSegmentation(_ raw: Any) throws -> CocoDataset.Segmentation {
       var coords: [Double] = []
       coords.reserveCapacity(arr.count)
       for v in arr {
-        guard let d = jsonDouble(v), d.isFinite, abs(d) < 1e6 else { throw CocoRLE.Invalid(problem: "polygon #\(i) has a coordinate that is not a finite number") }
+        guard let d = jsonDouble(v), d.isFinite, abs(d) < 1e6 else {
+          throw CocoRLE.Invalid(problem: "polygon #\(i) has a coordinate that is not a finite number")
+        }
         coords.append(d)
       }
-      if coords.count % 2 != 0 { throw CocoRLE.Invalid(problem: "polygon #\(i) has an odd number of coordinates (\(coords.count))") }
-      if coords.count < 6 { throw CocoRLE.Invalid(problem: "polygon #\(i) has \(coords.count / 2) points; a polygon needs at least 3") }
+      if coords.count % 2 != 0 {
+        throw CocoRLE.Invalid(problem: "polygon #\(i) has an odd number of coordinates (\(coords.count))")
+      }
+      if coords.count < 6 {
+        throw CocoRLE.Invalid(problem: "polygon #\(i) has \(coords.count / 2) points; a polygon needs at least 3")
+      }
       out.append(coords)
     }
     return .polygons(out)
   }
-  guard let rle = raw as? [String: Any] else { throw CocoRLE.Invalid(problem: "segmentation is neither a polygon list nor an RLE object") }
-  guard let size = rle["size"] as? [Any], size.count == 2, let h = jsonInt(size[0]), let w = jsonInt(size[1]), h >= 0, w >= 0 else {
+  guard let rle = raw as? [String: Any] else {
+    throw CocoRLE.Invalid(problem: "segmentation is neither a polygon list nor an RLE object")
+  }
+  guard let size = rle["size"] as? [Any], size.count == 2, let h = jsonInt(size[0]), let w = jsonInt(size[1]), h >= 0,
+    w >= 0
+  else {
     throw CocoRLE.Invalid(problem: "RLE has no \"size\": [height, width]")
   }
   if let s = rle["counts"] as? String { return .compressed(s, height: h, width: w) }
   if let arr = rle["counts"] as? [Any] {
     var counts: [UInt32] = []
     for v in arr {
-      guard let n = jsonInt(v), n >= 0, n <= Int(UInt32.max) else { throw CocoRLE.Invalid(problem: "RLE counts must be non-negative integers") }
+      guard let n = jsonInt(v), n >= 0, n <= Int(UInt32.max) else {
+        throw CocoRLE.Invalid(problem: "RLE counts must be non-negative integers")
+      }
       counts.append(UInt32(n))
     }
     return .uncompressed(counts: counts, height: h, width: w)

@@ -23,34 +23,47 @@ struct CocoRLE: Equatable {
   static func fromPolygon(_ xy: [Double], height h: Int, width w: Int) -> CocoRLE {
     let k = xy.count / 2
     let scale = 5.0
-    var x = [Int](repeating: 0, count: k + 1), y = [Int](repeating: 0, count: k + 1)
+    var x = [Int](repeating: 0, count: k + 1)
+    var y = [Int](repeating: 0, count: k + 1)
     for j in 0..<k {
       x[j] = cInt(scale * xy[2 * j] + 0.5)
       y[j] = cInt(scale * xy[2 * j + 1] + 0.5)
     }
-    x[k] = x[0]; y[k] = y[0]
+    x[k] = x[0]
+    y[k] = y[0]
     // Dense boundary points along every edge (Bresenham-like, in the ×5 grid).
-    var u = [Int](), v = [Int]()
+    var u = [Int]()
+    var v = [Int]()
     for j in 0..<k {
-      var xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1]
-      let dx = abs(xe - xs), dy = abs(ys - ye)
+      var xs = x[j]
+      var xe = x[j + 1]
+      var ys = y[j]
+      var ye = y[j + 1]
+      let dx = abs(xe - xs)
+      let dy = abs(ys - ye)
       let flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye)
-      if flip { swap(&xs, &xe); swap(&ys, &ye) }
+      if flip {
+        swap(&xs, &xe)
+        swap(&ys, &ye)
+      }
       let s = dx >= dy ? Double(ye - ys) / Double(dx) : Double(xe - xs) / Double(dy)
       if dx >= dy {
         for d in 0...dx {
           let t = flip ? dx - d : d
-          u.append(t + xs); v.append(cInt(Double(ys) + s * Double(t) + 0.5))
+          u.append(t + xs)
+          v.append(cInt(Double(ys) + s * Double(t) + 0.5))
         }
       } else {
         for d in 0...dy {
           let t = flip ? dy - d : d
-          v.append(t + ys); u.append(cInt(Double(xs) + s * Double(t) + 0.5))
+          v.append(t + ys)
+          u.append(cInt(Double(xs) + s * Double(t) + 0.5))
         }
       }
     }
     // Points where the boundary crosses a pixel-centre column, downsampled to pixel units.
-    var bx = [Int](), by = [Int]()
+    var bx = [Int]()
+    var by = [Int]()
     if u.count > 1 {
       for j in 1..<u.count where u[j] != u[j - 1] {
         var xd = Double(u[j] < u[j - 1] ? u[j] : u[j] - 1)
@@ -60,7 +73,8 @@ struct CocoRLE: Equatable {
         yd = (yd + 0.5) / scale - 0.5
         if yd < 0 { yd = 0 } else if yd > Double(h) { yd = Double(h) }
         yd = yd.rounded(.up)
-        bx.append(Int(xd)); by.append(Int(yd))
+        bx.append(Int(xd))
+        by.append(Int(yd))
       }
     }
     // Boundary points sorted in column-major order become run lengths.
@@ -70,16 +84,25 @@ struct CocoRLE: Equatable {
     a.append(UInt32(truncatingIfNeeded: h * w))
     a.sort()
     var p: UInt32 = 0
-    for j in 0..<a.count { let t = a[j]; a[j] = t &- p; p = t }
+    for j in 0..<a.count {
+      let t = a[j]
+      a[j] = t &- p
+      p = t
+    }
     var b = [UInt32]()
     var j = 0
-    b.append(a[j]); j += 1
+    b.append(a[j])
+    j += 1
     while j < a.count {
       if a[j] > 0 {
-        b.append(a[j]); j += 1
+        b.append(a[j])
+        j += 1
       } else {
         j += 1
-        if j < a.count { b[b.count - 1] &+= a[j]; j += 1 }
+        if j < a.count {
+          b[b.count - 1] &+= a[j]
+          j += 1
+        }
       }
     }
     return CocoRLE(height: h, width: w, counts: b)
@@ -98,11 +121,14 @@ struct CocoRLE: Equatable {
       while more {
         guard p < chars.count else { throw Invalid(problem: "compressed RLE string ends in the middle of a count") }
         let c = Int64(chars[p]) - 48
-        guard c >= 0 && c < 64 else { throw Invalid(problem: "compressed RLE string has invalid character '\(Character(Unicode.Scalar(chars[p])))'") }
+        guard c >= 0 && c < 64 else {
+          throw Invalid(problem: "compressed RLE string has invalid character '\(Character(Unicode.Scalar(chars[p])))'")
+        }
         guard k < 12 else { throw Invalid(problem: "compressed RLE count is too long") }
         x |= (c & 0x1f) << (5 * k)
         more = (c & 0x20) != 0
-        p += 1; k += 1
+        p += 1
+        k += 1
         if !more && (c & 0x10) != 0 { x |= Int64(-1) << (5 * k) }
       }
       if cnts.count > 2 { x += Int64(cnts[cnts.count - 2]) }
@@ -134,7 +160,10 @@ struct CocoRLE: Equatable {
   var area: Int {
     var a = 0
     var j = 1
-    while j < counts.count { a += Int(counts[j]); j += 2 }
+    while j < counts.count {
+      a += Int(counts[j])
+      j += 2
+    }
     return a
   }
 }

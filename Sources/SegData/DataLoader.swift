@@ -20,9 +20,11 @@ public struct LoaderConfig: Sendable {
   /// Warn and skip bad samples (DataError) instead of stopping with the error.
   public var skipBad: Bool
 
-  public init(batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, workers: Int = 2, prefetch: Int? = nil,
-              seed: UInt64 = 0, augmentation: Augmentation = .identity, normalization: Normalization = .imagenet,
-              skipBad: Bool = false) {
+  public init(
+    batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, workers: Int = 2, prefetch: Int? = nil,
+    seed: UInt64 = 0, augmentation: Augmentation = .identity, normalization: Normalization = .imagenet,
+    skipBad: Bool = false
+  ) {
     self.batchSize = max(1, batchSize)
     self.shuffle = shuffle
     self.dropLast = dropLast
@@ -40,7 +42,9 @@ public final class DataLoader: Sendable {
   public let config: LoaderConfig
   let warn: WarningSink
 
-  public init(dataset: SegmentationDataset, config: LoaderConfig, warn: @escaping WarningSink = standardErrorWarningSink) {
+  public init(
+    dataset: SegmentationDataset, config: LoaderConfig, warn: @escaping WarningSink = standardErrorWarningSink
+  ) {
     self.dataset = dataset
     self.config = config
     self.warn = warn
@@ -52,8 +56,9 @@ public final class DataLoader: Sendable {
 
   /// The sample order of an epoch (a seeded permutation when shuffling).
   public func order(epoch: Int) -> [Int] {
-    config.shuffle ? SplitMix64.permutation(dataset.count, seed: SplitMix64.mix(config.seed, UInt64(epoch), 0x5107))
-                   : Array(0..<dataset.count)
+    config.shuffle
+      ? SplitMix64.permutation(dataset.count, seed: SplitMix64.mix(config.seed, UInt64(epoch), 0x5107))
+      : Array(0..<dataset.count)
   }
 
   /// The batches of one epoch from `position.batch` on. Iterate with `next()`; dropping the
@@ -66,7 +71,8 @@ public final class DataLoader: Sendable {
 
   /// Builds batch `k` of `epoch` (on any thread). nil when skip-bad removed every sample.
   func makeBatch(epoch: Int, k: Int, order: [Int]) throws -> Batch? {
-    let lo = k * config.batchSize, hi = min(lo + config.batchSize, order.count)
+    let lo = k * config.batchSize
+    let hi = min(lo + config.batchSize, order.count)
     var items: [(index: Int, sample: Sample)] = []
     for index in order[lo..<hi] {
       do {
@@ -78,8 +84,10 @@ public final class DataLoader: Sendable {
       }
     }
     if items.isEmpty { return nil }
-    let next = k + 1 < batchesPerEpoch ? LoaderPosition(epoch: epoch, batch: k + 1) : LoaderPosition(epoch: epoch + 1, batch: 0)
-    return stack(items, normalization: config.normalization, position: LoaderPosition(epoch: epoch, batch: k), next: next)
+    let next =
+      k + 1 < batchesPerEpoch ? LoaderPosition(epoch: epoch, batch: k + 1) : LoaderPosition(epoch: epoch + 1, batch: 0)
+    return stack(
+      items, normalization: config.normalization, position: LoaderPosition(epoch: epoch, batch: k), next: next)
   }
 }
 
@@ -180,7 +188,10 @@ final class EpochState: @unchecked Sendable {
   func next() throws -> Batch? {
     while true {
       condition.lock()
-      if stopped || consumed >= end { condition.unlock(); return nil }
+      if stopped || consumed >= end {
+        condition.unlock()
+        return nil
+      }
       let k = consumed
       let result: Result<Batch?, Error>
       if loader.config.workers == 0 {
@@ -189,7 +200,10 @@ final class EpochState: @unchecked Sendable {
         condition.lock()
       } else {
         while results[k] == nil && !stopped { condition.wait() }
-        guard !stopped, let r = results.removeValue(forKey: k) else { condition.unlock(); return nil }
+        guard !stopped, let r = results.removeValue(forKey: k) else {
+          condition.unlock()
+          return nil
+        }
         result = r
       }
       consumed = k + 1

@@ -26,13 +26,19 @@ public enum DataSplit: String, Sendable, CaseIterable {
 /// Checks that the mask matches the image size and holds only class ids < classCount or 255.
 func validate(image: RGBImage, mask: LabelMap, classCount: Int, maskPath: String, imagePath: String) throws {
   if mask.width != image.width || mask.height != image.height {
-    throw DataError(file: maskPath, problem: "mask is \(mask.width)x\(mask.height) but its image \(imagePath) is \(image.width)x\(image.height)")
+    throw DataError(
+      file: maskPath,
+      problem: "mask is \(mask.width)x\(mask.height) but its image \(imagePath) is \(image.width)x\(image.height)")
   }
   try validateLabels(mask, classCount: classCount, name: maskPath)
 }
 
 func validateLabels(_ mask: LabelMap, classCount: Int, name: String) throws {
   for (i, v) in mask.labels.enumerated() where Int(v) >= classCount && v != LabelMap.ignore {
-    throw DataError(file: name, problem: "mask value \(v) at pixel (\(i % mask.width), \(i / mask.width)) is not a class id (there are \(classCount) classes, 0...\(classCount - 1); 255 = ignore)")
+    throw DataError(
+      file: name,
+      problem:
+        "mask value \(v) at pixel (\(i % mask.width), \(i / mask.width)) is not a class id (there are \(classCount) classes, 0...\(classCount - 1); 255 = ignore)"
+    )
   }
 }

@@ -11,7 +11,8 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
 
   /// Parses "synthetic", "synthetic:N", "folder:DIR", "voc:DIR", "coco:FILE.json", "cityscapes:DIR".
   public static func parse(_ spec: String) throws -> DatasetSpec {
-    let kind: Substring, path: String
+    let kind: Substring
+    let path: String
     if let colon = spec.firstIndex(of: ":") {
       kind = spec[..<colon]
       path = String(spec[spec.index(after: colon)...])
@@ -26,14 +27,19 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     switch kind.lowercased() {
     case "synthetic":
       if path.isEmpty { return .synthetic(count: defaultSyntheticCount) }
-      guard let n = Int(path), n > 0 else { throw DataError(file: spec, problem: "synthetic:N needs a positive sample count") }
+      guard let n = Int(path), n > 0 else {
+        throw DataError(file: spec, problem: "synthetic:N needs a positive sample count")
+      }
       return .synthetic(count: n)
     case "folder": return .folder(try needPath())
     case "voc": return .voc(try needPath())
     case "coco": return .coco(try needPath())
     case "cityscapes": return .cityscapes(try needPath())
     default:
-      throw DataError(file: spec, problem: "unknown data set kind \"\(kind)\" (use synthetic[:N], folder:DIR, voc:DIR, coco:FILE.json, cityscapes:DIR)")
+      throw DataError(
+        file: spec,
+        problem:
+          "unknown data set kind \"\(kind)\" (use synthetic[:N], folder:DIR, voc:DIR, coco:FILE.json, cityscapes:DIR)")
     }
   }
 
@@ -49,23 +55,30 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
 
   /// Opens the data set. `split` nil means every sample (e.g. for exporting masks).
   /// For synthetic data, train has N samples and val N/5 (at least 1) from a separate stream.
-  public func open(split: DataSplit?, seed: UInt64 = 0, imagesDirectory: String? = nil,
-                   syntheticSize: ImageSize = ImageSize(height: 64, width: 64)) throws -> SegmentationDataset {
+  public func open(
+    split: DataSplit?, seed: UInt64 = 0, imagesDirectory: String? = nil,
+    syntheticSize: ImageSize = ImageSize(height: 64, width: 64)
+  ) throws -> SegmentationDataset {
     switch self {
     case .synthetic(let n):
       let isVal = split == .val
-      return SyntheticShapes(count: isVal ? max(1, n / 5) : n, width: syntheticSize.width, height: syntheticSize.height,
-                             seed: isVal ? SplitMix64.mix(seed, 0x7A1) : seed)
+      return SyntheticShapes(
+        count: isVal ? max(1, n / 5) : n, width: syntheticSize.width, height: syntheticSize.height,
+        seed: isVal ? SplitMix64.mix(seed, 0x7A1) : seed)
     case .folder(let p): return try FolderDataset(directory: p, split: split, seed: seed)
     case .voc(let p): return try VOCDataset(directory: p, split: split)
-    case .coco(let p): return try CocoDataset(annotationFile: p, imagesDirectory: imagesDirectory, split: split, seed: seed)
+    case .coco(let p):
+      return try CocoDataset(annotationFile: p, imagesDirectory: imagesDirectory, split: split, seed: seed)
     case .cityscapes(let p): return try CityscapesDataset(directory: p, split: split)
     }
   }
 }
 
 /// Parses and opens in one step: `try openDataset(spec: "coco:ann.json", split: .train)`.
-public func openDataset(spec: String, split: DataSplit?, seed: UInt64 = 0, imagesDirectory: String? = nil,
-                        syntheticSize: ImageSize = ImageSize(height: 64, width: 64)) throws -> SegmentationDataset {
-  try DatasetSpec.parse(spec).open(split: split, seed: seed, imagesDirectory: imagesDirectory, syntheticSize: syntheticSize)
+public func openDataset(
+  spec: String, split: DataSplit?, seed: UInt64 = 0, imagesDirectory: String? = nil,
+  syntheticSize: ImageSize = ImageSize(height: 64, width: 64)
+) throws -> SegmentationDataset {
+  try DatasetSpec.parse(spec).open(
+    split: split, seed: seed, imagesDirectory: imagesDirectory, syntheticSize: syntheticSize)
 }

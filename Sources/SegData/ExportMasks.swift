@@ -12,8 +12,10 @@ public struct ExportReport: Sendable {
 /// plus classes.txt. With `skipBad`, bad samples are reported to `warn` and skipped; otherwise
 /// the first bad sample stops the export (files already written stay).
 @discardableResult
-public func exportMasks(dataset: SegmentationDataset, to outputDirectory: String, skipBad: Bool = false,
-                        warn: WarningSink = standardErrorWarningSink) throws -> ExportReport {
+public func exportMasks(
+  dataset: SegmentationDataset, to outputDirectory: String, skipBad: Bool = false,
+  warn: WarningSink = standardErrorWarningSink
+) throws -> ExportReport {
   let fm = FileManager.default
   do {
     try fm.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -25,7 +27,11 @@ public func exportMasks(dataset: SegmentationDataset, to outputDirectory: String
     let mask: LabelMap
     do {
       // COCO needs no image decode for its masks; other kinds read the sample (and check it).
-      if let coco = dataset as? CocoDataset { mask = try coco.labelMap(at: i) } else { mask = try dataset.sample(at: i).mask }
+      if let coco = dataset as? CocoDataset {
+        mask = try coco.labelMap(at: i)
+      } else {
+        mask = try dataset.sample(at: i).mask
+      }
     } catch let e as DataError where skipBad {
       warn("skipping \(dataset.sampleID(at: i)): \(e)")
       report.skipped.append(e)
@@ -37,6 +43,7 @@ public func exportMasks(dataset: SegmentationDataset, to outputDirectory: String
     try writeFileBytes(try encodePalettePNG(mask), to: path)
     report.written += 1
   }
-  try writeFileBytes(Array((dataset.classNames.joined(separator: "\n") + "\n").utf8), to: join(outputDirectory, "classes.txt"))
+  try writeFileBytes(
+    Array((dataset.classNames.joined(separator: "\n") + "\n").utf8), to: join(outputDirectory, "classes.txt"))
   return report
 }

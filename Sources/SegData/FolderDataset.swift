@@ -18,12 +18,16 @@ public struct FolderDataset: SegmentationDataset {
   public init(directory: String, split: DataSplit? = nil, seed: UInt64 = 0) throws {
     self.directory = directory
     let imagesDir = join(directory, "images")
-    let all = try listDirectory(imagesDir).filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+    let all = try listDirectory(imagesDir).filter {
+      Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased())
+    }
     if all.isEmpty { throw DataError(file: imagesDir, problem: "no .jpg/.jpeg/.png images") }
     var byStem = [String: String]()
     for f in all {
       if let other = byStem[stem(f)] {
-        throw DataError(file: join(imagesDir, f), problem: "two images share the stem \"\(stem(f))\" (\(other) and \(f)); masks are matched by stem")
+        throw DataError(
+          file: join(imagesDir, f),
+          problem: "two images share the stem \"\(stem(f))\" (\(other) and \(f)); masks are matched by stem")
       }
       byStem[stem(f)] = f
     }
@@ -47,7 +51,9 @@ public struct FolderDataset: SegmentationDataset {
     let classesPath = join(directory, "classes.txt")
     if fileExists(classesPath) {
       let names = try readLines(classesPath)
-      if names.isEmpty || names.count > 255 { throw DataError(file: classesPath, problem: "needs 1 to 255 class names, one a line (found \(names.count))") }
+      if names.isEmpty || names.count > 255 {
+        throw DataError(file: classesPath, problem: "needs 1 to 255 class names, one a line (found \(names.count))")
+      }
       classNames = names
     } else {
       // No names given: the number of classes is 1 + the largest id in any readable mask

@@ -15,7 +15,10 @@ public func decodeJPEG(_ data: [UInt8], name: String) throws -> RGBImage {
   defer { tjDestroy(handle) }
   return try data.withUnsafeBytes { raw -> RGBImage in
     let src = raw.bindMemory(to: UInt8.self)
-    var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colourspace: Int32 = 0
+    var w: Int32 = 0
+    var h: Int32 = 0
+    var subsamp: Int32 = 0
+    var colourspace: Int32 = 0
     if tjDecompressHeader3(handle, src.baseAddress, UInt(src.count), &w, &h, &subsamp, &colourspace) != 0 {
       throw DataError(file: name, problem: "not a readable JPEG (\(tjMessage(handle)))")
     }
@@ -41,16 +44,21 @@ public func decodeJPEG(_ data: [UInt8], name: String) throws -> RGBImage {
 
 /// Encodes RGB u8 as a JPEG (4:2:0 chroma subsampling unless quality ≥ 95, then 4:4:4).
 public func encodeJPEG(_ image: RGBImage, quality: Int = 90) throws -> [UInt8] {
-  guard let handle = tjInitCompress() else { throw DataError(file: "<jpeg encoder>", problem: "cannot create JPEG encoder") }
+  guard let handle = tjInitCompress() else {
+    throw DataError(file: "<jpeg encoder>", problem: "cannot create JPEG encoder")
+  }
   defer { tjDestroy(handle) }
   var buf: UnsafeMutablePointer<UInt8>? = nil
   var size: UInt = 0
   let subsamp = quality >= 95 ? TJSAMP_444 : TJSAMP_420
   let rc = image.pixels.withUnsafeBufferPointer { src in
-    tjCompress2(handle, src.baseAddress, Int32(image.width), 0, Int32(image.height), Int32(TJPF_RGB.rawValue),
-                &buf, &size, Int32(subsamp.rawValue), Int32(max(1, min(100, quality))), 0)
+    tjCompress2(
+      handle, src.baseAddress, Int32(image.width), 0, Int32(image.height), Int32(TJPF_RGB.rawValue),
+      &buf, &size, Int32(subsamp.rawValue), Int32(max(1, min(100, quality))), 0)
   }
   defer { if let buf { tjFree(buf) } }
-  guard rc == 0, let buf else { throw DataError(file: "<jpeg encoder>", problem: "JPEG encode failed (\(tjMessage(handle)))") }
+  guard rc == 0, let buf else {
+    throw DataError(file: "<jpeg encoder>", problem: "JPEG encode failed (\(tjMessage(handle)))")
+  }
   return Array(UnsafeBufferPointer(start: buf, count: Int(size)))
 }

@@ -40,8 +40,10 @@ public struct ThroughputResult: Sendable, CustomStringConvertible {
 /// Writes `count` synthetic side×side JPEGs (quality 90) with PNG masks into a temporary
 /// folder data set, then times one epoch per worker count with training augmentation
 /// (scale 0.5–2, crop side×side with padding, flip, colour jitter, ImageNet normalisation).
-public func measureLoaderThroughput(side: Int = 512, count: Int = 64, batchSize: Int = 8,
-                                    workerCounts: [Int] = [1, 2]) throws -> [ThroughputResult] {
+public func measureLoaderThroughput(
+  side: Int = 512, count: Int = 64, batchSize: Int = 8,
+  workerCounts: [Int] = [1, 2]
+) throws -> [ThroughputResult] {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segdata-bench-\(UUID().uuidString)").path
   defer { try? FileManager.default.removeItem(atPath: dir) }
   try FileManager.default.createDirectory(atPath: join(dir, "images"), withIntermediateDirectories: true)
@@ -52,19 +54,24 @@ public func measureLoaderThroughput(side: Int = 512, count: Int = 64, batchSize:
     try writeFileBytes(try encodeJPEG(s.image, quality: 90), to: join(dir, "images", "\(i).jpg"))
     try writeFileBytes(try encodePalettePNG(s.mask), to: join(dir, "masks", "\(i).png"))
   }
-  try writeFileBytes(Array((SyntheticShapes.classNames.joined(separator: "\n") + "\n").utf8), to: join(dir, "classes.txt"))
+  try writeFileBytes(
+    Array((SyntheticShapes.classNames.joined(separator: "\n") + "\n").utf8), to: join(dir, "classes.txt"))
   let dataset = try FolderDataset(directory: dir, split: nil)
   var results: [ThroughputResult] = []
   for workers in workerCounts {
-    let config = LoaderConfig(batchSize: batchSize, shuffle: true, workers: workers, seed: 0,
-                              augmentation: .training(crop: ImageSize(height: side, width: side), scaleRange: 0.5...2.0,
-                                                      flip: true, colourJitter: 0.2))
-    let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
+    let config = LoaderConfig(
+      batchSize: batchSize, shuffle: true, workers: workers, seed: 0,
+      augmentation: .training(
+        crop: ImageSize(height: side, width: side), scaleRange: 0.5...2.0,
+        flip: true, colourJitter: 0.2))
+    let start = DispatchTime.now().uptimeNanoseconds
+    let cpuStart = processCPUSeconds()
     var images = 0
     let stream = DataLoader(dataset: dataset, config: config).batches(epoch: 0)
     while let b = try stream.next() { images += b.count }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    results.append(ThroughputResult(workers: workers, images: images, seconds: seconds, cpuSeconds: processCPUSeconds() - cpuStart))
+    results.append(
+      ThroughputResult(workers: workers, images: images, seconds: seconds, cpuSeconds: processCPUSeconds() - cpuStart))
   }
   return results
 }

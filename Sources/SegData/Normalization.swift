@@ -26,7 +26,8 @@ public enum Normalization: String, Sendable, CaseIterable {
   /// For `caffe` the planes are B, G, R; otherwise R, G, B.
   public func write(_ img: RGBImage, into out: inout [Float], offset: Int) {
     let n = img.width * img.height
-    var scale = [Float](repeating: 1, count: 3), shift = [Float](repeating: 0, count: 3)
+    var scale = [Float](repeating: 1, count: 3)
+    var shift = [Float](repeating: 0, count: 3)
     var srcChannel = [0, 1, 2]
     switch self {
     case .imagenet:
@@ -43,7 +44,10 @@ public enum Normalization: String, Sendable, CaseIterable {
     img.pixels.withUnsafeBufferPointer { src in
       out.withUnsafeMutableBufferPointer { dst in
         for c in 0..<3 {
-          let sc = srcChannel[c], a = scale[c], b = shift[c], base = offset + c * n
+          let sc = srcChannel[c]
+          let a = scale[c]
+          let b = shift[c]
+          let base = offset + c * n
           for i in 0..<n { dst[base + i] = Float(src[3 * i + sc]) * a + b }
         }
       }

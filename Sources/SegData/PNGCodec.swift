@@ -57,7 +57,8 @@ private func decodePNGRaw(_ data: [UInt8], name: String, format: spng_format) th
 /// Decodes any PNG to 8-bit RGB (alpha dropped, 16-bit scaled down, palette expanded).
 public func decodePNG(_ data: [UInt8], name: String) throws -> RGBImage {
   let d = try decodePNGRaw(data, name: name, format: SPNG_FMT_RGB8)
-  let w = Int(d.ihdr.width), h = Int(d.ihdr.height)
+  let w = Int(d.ihdr.width)
+  let h = Int(d.ihdr.height)
   guard d.bytes.count == w * h * 3 else {
     throw DataError(file: name, problem: "PNG decoder returned \(d.bytes.count) bytes for \(w)x\(h) RGB")
   }
@@ -85,7 +86,8 @@ private func unpackBits(_ packed: [UInt8], width: Int, height: Int, depth: Int) 
 /// (R = G = B) or use only VOC palette colours.
 public func decodePNGLabels(_ data: [UInt8], name: String) throws -> LabelMap {
   let d = try decodePNGRaw(data, name: name, format: SPNG_FMT_PNG)
-  let w = Int(d.ihdr.width), h = Int(d.ihdr.height)
+  let w = Int(d.ihdr.width)
+  let h = Int(d.ihdr.height)
   let depth = Int(d.ihdr.bit_depth)
   switch Int(d.ihdr.color_type) {
   case Int(SPNG_COLOR_TYPE_INDEXED.rawValue), Int(SPNG_COLOR_TYPE_GRAYSCALE.rawValue):
@@ -103,7 +105,9 @@ public func decodePNGLabels(_ data: [UInt8], name: String) throws -> LabelMap {
       for i in 0..<(w * h) {
         let v = UInt16(d.bytes[2 * i]) | (UInt16(d.bytes[2 * i + 1]) << 8)
         guard v < 256 else {
-          throw DataError(file: name, problem: "16-bit mask value \(v) at pixel (\(i % w), \(i / w)) does not fit a class id (0...255)")
+          throw DataError(
+            file: name,
+            problem: "16-bit mask value \(v) at pixel (\(i % w), \(i / w)) does not fit a class id (0...255)")
         }
         labels[i] = UInt8(v)
       }
@@ -133,7 +137,11 @@ func labelsFromColourMask(_ img: RGBImage, name: String) throws -> LabelMap {
   for i in 0..<labels.count {
     let key = Int(p[3 * i]) << 16 | Int(p[3 * i + 1]) << 8 | Int(p[3 * i + 2])
     guard let idx = lookup[key] else {
-      throw DataError(file: name, problem: "colour mask pixel (\(i % img.width), \(i / img.width)) has colour (\(p[3*i]), \(p[3*i+1]), \(p[3*i+2])) that is not a VOC palette colour; save masks as palette or grayscale PNGs of class ids")
+      throw DataError(
+        file: name,
+        problem:
+          "colour mask pixel (\(i % img.width), \(i / img.width)) has colour (\(p[3*i]), \(p[3*i+1]), \(p[3*i+2])) that is not a VOC palette colour; save masks as palette or grayscale PNGs of class ids"
+      )
     }
     labels[i] = idx
   }
@@ -141,15 +149,18 @@ func labelsFromColourMask(_ img: RGBImage, name: String) throws -> LabelMap {
 }
 
 /// PNG encode: colour type 2 (RGB), 0 (gray) or 3 (palette), 8-bit.
-private func encodePNGRaw(width: Int, height: Int, colourType: spng_color_type, pixels: [UInt8], palette: [(UInt8, UInt8, UInt8)]?) throws -> [UInt8] {
+private func encodePNGRaw(
+  width: Int, height: Int, colourType: spng_color_type, pixels: [UInt8], palette: [(UInt8, UInt8, UInt8)]?
+) throws -> [UInt8] {
   guard let box = SpngContext(flags: Int32(SPNG_CTX_ENCODER.rawValue)) else {
     throw DataError(file: "<png encoder>", problem: "cannot create PNG encoder")
   }
   let ctx = box.ctx
   _ = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1)
-  var ihdr = spng_ihdr(width: UInt32(width), height: UInt32(height), bit_depth: 8,
-                       color_type: UInt8(colourType.rawValue), compression_method: 0,
-                       filter_method: 0, interlace_method: 0)
+  var ihdr = spng_ihdr(
+    width: UInt32(width), height: UInt32(height), bit_depth: 8,
+    color_type: UInt8(colourType.rawValue), compression_method: 0,
+    filter_method: 0, interlace_method: 0)
   var rc = spng_set_ihdr(ctx, &ihdr)
   if rc != 0 { throw DataError(file: "<png encoder>", problem: "bad PNG header (\(spngMessage(rc)))") }
   if let palette {
@@ -178,16 +189,21 @@ private func encodePNGRaw(width: Int, height: Int, colourType: spng_color_type, 
 }
 
 public func encodePNG(_ image: RGBImage) throws -> [UInt8] {
-  try encodePNGRaw(width: image.width, height: image.height, colourType: SPNG_COLOR_TYPE_TRUECOLOR, pixels: image.pixels, palette: nil)
+  try encodePNGRaw(
+    width: image.width, height: image.height, colourType: SPNG_COLOR_TYPE_TRUECOLOR, pixels: image.pixels, palette: nil)
 }
 
 /// Grayscale PNG whose values are the class ids (what Cityscapes-style tools expect).
 public func encodeGrayPNG(_ labels: LabelMap) throws -> [UInt8] {
-  try encodePNGRaw(width: labels.width, height: labels.height, colourType: SPNG_COLOR_TYPE_GRAYSCALE, pixels: labels.labels, palette: nil)
+  try encodePNGRaw(
+    width: labels.width, height: labels.height, colourType: SPNG_COLOR_TYPE_GRAYSCALE, pixels: labels.labels,
+    palette: nil)
 }
 
 /// Palette PNG whose indices are the class ids and whose colours are the VOC colour map
 /// (what VOC tools and image viewers expect; decodes back to the same ids).
 public func encodePalettePNG(_ labels: LabelMap) throws -> [UInt8] {
-  try encodePNGRaw(width: labels.width, height: labels.height, colourType: SPNG_COLOR_TYPE_INDEXED, pixels: labels.labels, palette: VOCPalette.colours)
+  try encodePNGRaw(
+    width: labels.width, height: labels.height, colourType: SPNG_COLOR_TYPE_INDEXED, pixels: labels.labels,
+    palette: VOCPalette.colours)
 }

@@ -6,8 +6,10 @@
 /// `window` computes only that part of the full-size result (x0, y0, width, height in output
 /// pixels), so a random crop after a large scale-up costs only the crop. Fixed-point weights
 /// (11 bits) keep it fast; results differ from float math by at most 1 level.
-public func resizeBilinear(_ img: RGBImage, width: Int, height: Int,
-                           window: (x0: Int, y0: Int, width: Int, height: Int)? = nil) -> RGBImage {
+public func resizeBilinear(
+  _ img: RGBImage, width: Int, height: Int,
+  window: (x0: Int, y0: Int, width: Int, height: Int)? = nil
+) -> RGBImage {
   let win = window ?? (0, 0, width, height)
   if width == img.width && height == img.height && window == nil { return img }
   precondition(width > 0 && height > 0 && win.width > 0 && win.height > 0)
@@ -15,7 +17,9 @@ public func resizeBilinear(_ img: RGBImage, width: Int, height: Int,
   /// Source index pair and the weight of the second, for output coordinates lo..<lo+n.
   func taps(_ lo: Int, _ n: Int, _ dst: Int, _ src: Int) -> (i0: [Int], i1: [Int], f: [Int]) {
     let s = Double(src) / Double(dst)
-    var i0 = [Int](repeating: 0, count: n), i1 = i0, f = i0
+    var i0 = [Int](repeating: 0, count: n)
+    var i1 = i0
+    var f = i0
     for k in 0..<n {
       let p = max(0, (Double(lo + k) + 0.5) * s - 0.5)
       let a = min(Int(p), src - 1)
@@ -25,24 +29,36 @@ public func resizeBilinear(_ img: RGBImage, width: Int, height: Int,
     }
     return (i0, i1, f)
   }
-  let xs = taps(win.x0, win.width, width, img.width), ys = taps(win.y0, win.height, height, img.height)
+  let xs = taps(win.x0, win.width, width, img.width)
+  let ys = taps(win.y0, win.height, height, img.height)
   var out = [UInt8](repeating: 0, count: win.width * win.height * 3)
-  let sw = img.width, ow = win.width
+  let sw = img.width
+  let ow = win.width
   img.pixels.withUnsafeBufferPointer { src in
     out.withUnsafeMutableBufferPointer { dst in
       xs.i0.withUnsafeBufferPointer { x0s in
         xs.i1.withUnsafeBufferPointer { x1s in
           xs.f.withUnsafeBufferPointer { fxs in
             for y in 0..<win.height {
-              let r0 = ys.i0[y] * sw * 3, r1 = ys.i1[y] * sw * 3
-              let fy = ys.f[y], gy = one - fy
+              let r0 = ys.i0[y] * sw * 3
+              let r1 = ys.i1[y] * sw * 3
+              let fy = ys.f[y]
+              let gy = one - fy
               var o = y * ow * 3
               for x in 0..<ow {
-                let a0 = r0 + x0s[x] * 3, a1 = r0 + x1s[x] * 3, b0 = r1 + x0s[x] * 3, b1 = r1 + x1s[x] * 3
-                let fx = fxs[x], gx = one - fx
-                let w00 = gx * gy, w01 = fx * gy, w10 = gx * fy, w11 = fx * fy
+                let a0 = r0 + x0s[x] * 3
+                let a1 = r0 + x1s[x] * 3
+                let b0 = r1 + x0s[x] * 3
+                let b1 = r1 + x1s[x] * 3
+                let fx = fxs[x]
+                let gx = one - fx
+                let w00 = gx * gy
+                let w01 = fx * gy
+                let w10 = gx * fy
+                let w11 = fx * fy
                 for c in 0..<3 {
-                  let v = Int(src[a0 + c]) * w00 + Int(src[a1 + c]) * w01 + Int(src[b0 + c]) * w10 + Int(src[b1 + c]) * w11
+                  let v =
+                    Int(src[a0 + c]) * w00 + Int(src[a1 + c]) * w01 + Int(src[b0 + c]) * w10 + Int(src[b1 + c]) * w11
                   dst[o + c] = UInt8(truncatingIfNeeded: (v + (1 << 21)) >> 22)
                 }
                 o += 3
@@ -61,11 +77,14 @@ func nearestIndices(_ dst: Int, _ src: Int) -> [Int] {
   (0..<dst).map { min(src - 1, Int((Double($0) + 0.5) * Double(src) / Double(dst))) }
 }
 
-public func resizeNearest(_ mask: LabelMap, width: Int, height: Int,
-                          window: (x0: Int, y0: Int, width: Int, height: Int)? = nil) -> LabelMap {
+public func resizeNearest(
+  _ mask: LabelMap, width: Int, height: Int,
+  window: (x0: Int, y0: Int, width: Int, height: Int)? = nil
+) -> LabelMap {
   if width == mask.width && height == mask.height && window == nil { return mask }
   let win = window ?? (0, 0, width, height)
-  let xs = nearestIndices(width, mask.width), ys = nearestIndices(height, mask.height)
+  let xs = nearestIndices(width, mask.width)
+  let ys = nearestIndices(height, mask.height)
   var out = [UInt8](repeating: 0, count: win.width * win.height)
   for y in 0..<win.height {
     let row = ys[win.y0 + y] * mask.width
@@ -74,17 +93,23 @@ public func resizeNearest(_ mask: LabelMap, width: Int, height: Int,
   return LabelMap(width: win.width, height: win.height, labels: out)
 }
 
-public func resizeNearest(_ img: RGBImage, width: Int, height: Int,
-                          window: (x0: Int, y0: Int, width: Int, height: Int)? = nil) -> RGBImage {
+public func resizeNearest(
+  _ img: RGBImage, width: Int, height: Int,
+  window: (x0: Int, y0: Int, width: Int, height: Int)? = nil
+) -> RGBImage {
   if width == img.width && height == img.height && window == nil { return img }
   let win = window ?? (0, 0, width, height)
-  let xs = nearestIndices(width, img.width), ys = nearestIndices(height, img.height)
+  let xs = nearestIndices(width, img.width)
+  let ys = nearestIndices(height, img.height)
   var out = [UInt8](repeating: 0, count: win.width * win.height * 3)
   for y in 0..<win.height {
     let row = ys[win.y0 + y] * img.width
     for x in 0..<win.width {
-      let s = (row + xs[win.x0 + x]) * 3, d = (y * win.width + x) * 3
-      out[d] = img.pixels[s]; out[d + 1] = img.pixels[s + 1]; out[d + 2] = img.pixels[s + 2]
+      let s = (row + xs[win.x0 + x]) * 3
+      let d = (y * win.width + x) * 3
+      out[d] = img.pixels[s]
+      out[d + 1] = img.pixels[s + 1]
+      out[d + 2] = img.pixels[s + 2]
     }
   }
   return RGBImage(width: win.width, height: win.height, pixels: out)

@@ -45,7 +45,8 @@ public struct SyntheticShapes: SegmentationDataset {
     let base = hsvToRGB(h: rng.uniform(0, 360), s: rng.uniform(0, 0.2), v: rng.uniform(0.35, 0.8))
     var waves: [(fx: Double, fy: Double, phase: Double, amp: Double)] = []
     for _ in 0..<2 {
-      waves.append((rng.uniform(-0.3, 0.3) / k, rng.uniform(-0.3, 0.3) / k, rng.uniform(0, 6.283), rng.uniform(0.03, 0.09)))
+      waves.append(
+        (rng.uniform(-0.3, 0.3) / k, rng.uniform(-0.3, 0.3) / k, rng.uniform(0, 6.283), rng.uniform(0.03, 0.09)))
     }
     for y in 0..<height {
       for x in 0..<width {
@@ -63,9 +64,11 @@ public struct SyntheticShapes: SegmentationDataset {
     for _ in 0..<shapeCount {
       let cls = rng.int(in: 1...5)
       let shape = Shape.random(cls: cls, width: width, height: height, k: k, rng: &rng)
-      let colour = hsvToRGB(h: hueCentre[cls] + rng.uniform(-15, 15), s: rng.uniform(0.6, 1.0), v: rng.uniform(0.5, 1.0))
+      let colour = hsvToRGB(
+        h: hueCentre[cls] + rng.uniform(-15, 15), s: rng.uniform(0.6, 1.0), v: rng.uniform(0.5, 1.0))
       // A gentle shading gradient across the shape so colour is not perfectly flat.
-      let gx = rng.uniform(-0.004, 0.004) / k, gy = rng.uniform(-0.004, 0.004) / k
+      let gx = rng.uniform(-0.004, 0.004) / k
+      let gy = rng.uniform(-0.004, 0.004) / k
       let (x0, y0, x1, y1) = shape.bounds(width: width, height: height)
       if x0 > x1 || y0 > y1 { continue }
       for y in y0...y1 {
@@ -87,7 +90,9 @@ public struct SyntheticShapes: SegmentationDataset {
       let v = (rgb[i] + sigma * rng.normal()) * 255
       pixels[i] = UInt8(max(0, min(255, v.rounded())))
     }
-    return (RGBImage(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, labels: mask))
+    return (
+      RGBImage(width: width, height: height, pixels: pixels), LabelMap(width: width, height: height, labels: mask)
+    )
   }
 }
 
@@ -100,7 +105,8 @@ enum Shape {
   case segment(ax: Double, ay: Double, bx: Double, by: Double, halfWidth: Double)
 
   static func random(cls: Int, width: Int, height: Int, k: Double, rng: inout SplitMix64) -> Shape {
-    let cx = rng.uniform(0, Double(width)), cy = rng.uniform(0, Double(height))
+    let cx = rng.uniform(0, Double(width))
+    let cy = rng.uniform(0, Double(height))
     switch cls {
     case 1:
       return .disc(cx: cx, cy: cy, r: rng.uniform(3, 12) * k)
@@ -111,40 +117,49 @@ enum Shape {
       // Three points at random angles around the centre, at least 40° apart so it is not a sliver.
       let r = rng.uniform(6, 15) * k
       let a0 = rng.uniform(0, 2 * Double.pi)
-      let a1 = a0 + rng.uniform(1.6, 2.6), a2 = a1 + rng.uniform(1.6, 2.6)
+      let a1 = a0 + rng.uniform(1.6, 2.6)
+      let a2 = a1 + rng.uniform(1.6, 2.6)
       func p(_ a: Double) -> (Double, Double) { (cx + r * _cos(a), cy + r * _sin(a)) }
-      let (ax, ay) = p(a0), (bx, by) = p(a1), (qx, qy) = p(a2)
+      let (ax, ay) = p(a0)
+      let (bx, by) = p(a1)
+      let (qx, qy) = p(a2)
       return .triangle(ax: ax, ay: ay, bx: bx, by: by, cx: qx, cy: qy)
     case 4:
       let ro = rng.uniform(8, 16) * k
       return .ring(cx: cx, cy: cy, rOuter: ro, rInner: ro - rng.uniform(4, 6) * k)
     default:
-      let len = rng.uniform(14, 48) * k, a = rng.uniform(0, Double.pi)
-      let dx = len / 2 * _cos(a), dy = len / 2 * _sin(a)
+      let len = rng.uniform(14, 48) * k
+      let a = rng.uniform(0, Double.pi)
+      let dx = len / 2 * _cos(a)
+      let dy = len / 2 * _sin(a)
       return .segment(ax: cx - dx, ay: cy - dy, bx: cx + dx, by: cy + dy, halfWidth: rng.uniform(2.2, 3.2) * k)
     }
   }
 
   func contains(_ x: Double, _ y: Double) -> Bool {
     switch self {
-    case let .disc(cx, cy, r):
+    case .disc(let cx, let cy, let r):
       return (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r
-    case let .box(cx, cy, hw, hh, c, s):
-      let u = (x - cx) * c + (y - cy) * s, v = -(x - cx) * s + (y - cy) * c
+    case .box(let cx, let cy, let hw, let hh, let c, let s):
+      let u = (x - cx) * c + (y - cy) * s
+      let v = -(x - cx) * s + (y - cy) * c
       return abs(u) <= hw && abs(v) <= hh
-    case let .triangle(ax, ay, bx, by, qx, qy):
+    case .triangle(let ax, let ay, let bx, let by, let qx, let qy):
       let d1 = (x - bx) * (ay - by) - (ax - bx) * (y - by)
       let d2 = (x - qx) * (by - qy) - (bx - qx) * (y - qy)
       let d3 = (x - ax) * (qy - ay) - (qx - ax) * (y - ay)
-      let hasNeg = d1 < 0 || d2 < 0 || d3 < 0, hasPos = d1 > 0 || d2 > 0 || d3 > 0
+      let hasNeg = d1 < 0 || d2 < 0 || d3 < 0
+      let hasPos = d1 > 0 || d2 > 0 || d3 > 0
       return !(hasNeg && hasPos)
-    case let .ring(cx, cy, ro, ri):
+    case .ring(let cx, let cy, let ro, let ri):
       let d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy)
       return d2 <= ro * ro && d2 >= ri * ri
-    case let .segment(ax, ay, bx, by, hwid):
-      let vx = bx - ax, vy = by - ay
+    case .segment(let ax, let ay, let bx, let by, let hwid):
+      let vx = bx - ax
+      let vy = by - ay
       let t = max(0, min(1, ((x - ax) * vx + (y - ay) * vy) / max(1e-9, vx * vx + vy * vy)))
-      let px = ax + t * vx - x, py = ay + t * vy - y
+      let px = ax + t * vx - x
+      let py = ay + t * vy - y
       return px * px + py * py <= hwid * hwid
     }
   }
@@ -153,18 +168,20 @@ enum Shape {
   func bounds(width: Int, height: Int) -> (Int, Int, Int, Int) {
     let (minX, minY, maxX, maxY): (Double, Double, Double, Double)
     switch self {
-    case let .disc(cx, cy, r), let .ring(cx, cy, r, _):
+    case .disc(let cx, let cy, let r), .ring(let cx, let cy, let r, _):
       (minX, minY, maxX, maxY) = (cx - r, cy - r, cx + r, cy + r)
-    case let .box(cx, cy, hw, hh, _, _):
+    case .box(let cx, let cy, let hw, let hh, _, _):
       let e = (hw * hw + hh * hh).squareRoot()
       (minX, minY, maxX, maxY) = (cx - e, cy - e, cx + e, cy + e)
-    case let .triangle(ax, ay, bx, by, qx, qy):
+    case .triangle(let ax, let ay, let bx, let by, let qx, let qy):
       (minX, minY, maxX, maxY) = (min(ax, bx, qx), min(ay, by, qy), max(ax, bx, qx), max(ay, by, qy))
-    case let .segment(ax, ay, bx, by, h):
+    case .segment(let ax, let ay, let bx, let by, let h):
       (minX, minY, maxX, maxY) = (min(ax, bx) - h, min(ay, by) - h, max(ax, bx) + h, max(ay, by) + h)
     }
-    let x0 = max(0, Int(minX.rounded(.down))), y0 = max(0, Int(minY.rounded(.down)))
-    let x1 = min(width - 1, Int(maxX.rounded(.up))), y1 = min(height - 1, Int(maxY.rounded(.up)))
+    let x0 = max(0, Int(minX.rounded(.down)))
+    let y0 = max(0, Int(minY.rounded(.down)))
+    let x1 = min(width - 1, Int(maxX.rounded(.up)))
+    let y1 = min(height - 1, Int(maxY.rounded(.up)))
     return (x0, y0, x1, y1)
   }
 }
@@ -173,7 +190,8 @@ enum Shape {
 func hsvToRGB(h: Double, s: Double, v: Double) -> (Double, Double, Double) {
   var hh = h.truncatingRemainder(dividingBy: 360)
   if hh < 0 { hh += 360 }
-  let c = v * s, hp = hh / 60
+  let c = v * s
+  let hp = hh / 60
   let x = c * (1 - abs(hp.truncatingRemainder(dividingBy: 2) - 1))
   let (r, g, b): (Double, Double, Double)
   switch hp {
@@ -193,14 +211,18 @@ func hsvToRGB(h: Double, s: Double, v: Double) -> (Double, Double, Double) {
 public func sampleGrid(_ dataset: SegmentationDataset, count: Int, columns: Int = 4, zoom: Int = 2) throws -> RGBImage {
   let samples = try (0..<min(count, dataset.count)).map { try dataset.sample(at: $0) }
   guard let first = samples.first else { return RGBImage(width: 1, height: 1, fill: (255, 255, 255)) }
-  let cw = first.image.width * zoom, ch = first.image.height * zoom, gap = 4
+  let cw = first.image.width * zoom
+  let ch = first.image.height * zoom
+  let gap = 4
   let rows = (samples.count + columns - 1) / columns
-  let W = columns * (2 * cw + 3 * gap) + gap, H = rows * (ch + gap) + gap
+  let W = columns * (2 * cw + 3 * gap) + gap
+  let H = rows * (ch + gap) + gap
   var grid = RGBImage(width: W, height: H, fill: (255, 255, 255))
   func blit(_ img: RGBImage, _ ox: Int, _ oy: Int) {
     for y in 0..<(img.height * zoom) where oy + y < H {
       for x in 0..<(img.width * zoom) where ox + x < W {
-        let s = ((y / zoom) * img.width + x / zoom) * 3, d = ((oy + y) * W + ox + x) * 3
+        let s = ((y / zoom) * img.width + x / zoom) * 3
+        let d = ((oy + y) * W + ox + x) * 3
         grid.pixels[d] = img.pixels[s]
         grid.pixels[d + 1] = img.pixels[s + 1]
         grid.pixels[d + 2] = img.pixels[s + 2]
@@ -208,7 +230,8 @@ public func sampleGrid(_ dataset: SegmentationDataset, count: Int, columns: Int 
     }
   }
   for (i, s) in samples.enumerated() {
-    let ox = gap + (i % columns) * (2 * cw + 3 * gap), oy = gap + (i / columns) * (ch + gap)
+    let ox = gap + (i % columns) * (2 * cw + 3 * gap)
+    let oy = gap + (i / columns) * (ch + gap)
     blit(s.image, ox, oy)
     blit(VOCPalette.colourize(s.mask), ox + cw + gap, oy)
   }

@@ -4,13 +4,19 @@
 public struct ImageSize: Equatable, Sendable, Codable, CustomStringConvertible {
   public var height: Int
   public var width: Int
-  public init(height: Int, width: Int) { self.height = height; self.width = width }
+  public init(height: Int, width: Int) {
+    self.height = height
+    self.width = width
+  }
   public var description: String { "\(height)x\(width)" }
 
   /// Parses "HxW" (or a single number for a square).
   public init?(parsing text: String) {
     let parts = text.lowercased().split(separator: "x").map { Int($0) }
-    if parts.count == 1, let s = parts[0], s > 0 { self.init(height: s, width: s); return }
+    if parts.count == 1, let s = parts[0], s > 0 {
+      self.init(height: s, width: s)
+      return
+    }
     guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0 else { return nil }
     self.init(height: h, width: w)
   }
@@ -33,10 +39,12 @@ public struct Augmentation: Sendable {
   public var padColour: (UInt8, UInt8, UInt8)
   public var imageInterpolation: Interpolation
 
-  public init(resize: ImageSize? = nil, scaleRange: ClosedRange<Double>? = nil, crop: ImageSize? = nil,
-              horizontalFlip: Bool = false, colourJitter: Double = 0,
-              padColour: (UInt8, UInt8, UInt8) = Normalization.imagenet.meanColour,
-              imageInterpolation: Interpolation = .bilinear) {
+  public init(
+    resize: ImageSize? = nil, scaleRange: ClosedRange<Double>? = nil, crop: ImageSize? = nil,
+    horizontalFlip: Bool = false, colourJitter: Double = 0,
+    padColour: (UInt8, UInt8, UInt8) = Normalization.imagenet.meanColour,
+    imageInterpolation: Interpolation = .bilinear
+  ) {
     self.resize = resize
     self.scaleRange = scaleRange
     self.crop = crop
@@ -50,8 +58,10 @@ public struct Augmentation: Sendable {
   public static let identity = Augmentation()
 
   /// The usual training recipe: scale jitter, crop, flip, mild colour jitter.
-  public static func training(crop: ImageSize?, scaleRange: ClosedRange<Double>? = 0.75...1.25,
-                              flip: Bool = true, colourJitter: Double = 0.2) -> Augmentation {
+  public static func training(
+    crop: ImageSize?, scaleRange: ClosedRange<Double>? = 0.75...1.25,
+    flip: Bool = true, colourJitter: Double = 0.2
+  ) -> Augmentation {
     Augmentation(scaleRange: scaleRange, crop: crop, horizontalFlip: flip, colourJitter: colourJitter)
   }
 
@@ -59,13 +69,15 @@ public struct Augmentation: Sendable {
   public static func evaluation(resize: ImageSize? = nil) -> Augmentation { Augmentation(resize: resize) }
 
   public func apply(_ sample: Sample, rng: inout SplitMix64) -> Sample {
-    var image = sample.image, mask = sample.mask
+    var image = sample.image
+    var mask = sample.mask
     if let r = resize {
       image = resized(image, r.width, r.height)
       mask = resizeNearest(mask, width: r.width, height: r.height)
     }
     // Scale and crop are fused: only the crop window of the scaled image is computed.
-    var w = image.width, h = image.height
+    var w = image.width
+    var h = image.height
     if let range = scaleRange {
       let s = rng.uniform(range.lowerBound, range.upperBound)
       w = max(1, Int((Double(image.width) * s).rounded()))
@@ -73,7 +85,8 @@ public struct Augmentation: Sendable {
     }
     if let c = crop {
       // Padding goes bottom/right, so the window starts inside the scaled image.
-      let x0 = rng.int(in: 0...(max(w, c.width) - c.width)), y0 = rng.int(in: 0...(max(h, c.height) - c.height))
+      let x0 = rng.int(in: 0...(max(w, c.width) - c.width))
+      let y0 = rng.int(in: 0...(max(h, c.height) - c.height))
       let win = (x0: x0, y0: y0, width: min(c.width, w), height: min(c.height, h))
       if w == image.width && h == image.height {
         image = cropImage(image, x0: win.x0, y0: win.y0, width: win.width, height: win.height)
@@ -100,24 +113,32 @@ public struct Augmentation: Sendable {
     return Sample(image: image, mask: mask, id: sample.id)
   }
 
-  private func resized(_ img: RGBImage, _ w: Int, _ h: Int,
-                       window: (x0: Int, y0: Int, width: Int, height: Int)? = nil) -> RGBImage {
-    imageInterpolation == .bilinear ? resizeBilinear(img, width: w, height: h, window: window)
-                                    : resizeNearest(img, width: w, height: h, window: window)
+  private func resized(
+    _ img: RGBImage, _ w: Int, _ h: Int,
+    window: (x0: Int, y0: Int, width: Int, height: Int)? = nil
+  ) -> RGBImage {
+    imageInterpolation == .bilinear
+      ? resizeBilinear(img, width: w, height: h, window: window)
+      : resizeNearest(img, width: w, height: h, window: window)
   }
 }
 
 /// Pads bottom/right so both sides are at least `size`: image with `fill`, mask with ignore.
-func padToAtLeast(_ img: RGBImage, _ mask: LabelMap, _ size: ImageSize, fill: (UInt8, UInt8, UInt8)) -> (RGBImage, LabelMap) {
-  let w = max(img.width, size.width), h = max(img.height, size.height)
+func padToAtLeast(_ img: RGBImage, _ mask: LabelMap, _ size: ImageSize, fill: (UInt8, UInt8, UInt8)) -> (
+  RGBImage, LabelMap
+) {
+  let w = max(img.width, size.width)
+  let h = max(img.height, size.height)
   if w == img.width && h == img.height { return (img, mask) }
   var outImg = RGBImage(width: w, height: h, fill: fill)
   var outMask = LabelMap(width: w, height: h, fill: LabelMap.ignore)
   for y in 0..<img.height {
-    outImg.pixels.replaceSubrange((y * w * 3)..<((y * w + img.width) * 3),
-                                  with: img.pixels[(y * img.width * 3)..<((y + 1) * img.width * 3)])
-    outMask.labels.replaceSubrange((y * w)..<(y * w + img.width),
-                                   with: mask.labels[(y * img.width)..<((y + 1) * img.width)])
+    outImg.pixels.replaceSubrange(
+      (y * w * 3)..<((y * w + img.width) * 3),
+      with: img.pixels[(y * img.width * 3)..<((y + 1) * img.width * 3)])
+    outMask.labels.replaceSubrange(
+      (y * w)..<(y * w + img.width),
+      with: mask.labels[(y * img.width)..<((y + 1) * img.width)])
   }
   return (outImg, outMask)
 }
@@ -144,8 +165,11 @@ func flipHorizontally(_ img: RGBImage) -> RGBImage {
   var out = img
   for y in 0..<img.height {
     for x in 0..<img.width {
-      let s = (y * img.width + x) * 3, d = (y * img.width + img.width - 1 - x) * 3
-      out.pixels[d] = img.pixels[s]; out.pixels[d + 1] = img.pixels[s + 1]; out.pixels[d + 2] = img.pixels[s + 2]
+      let s = (y * img.width + x) * 3
+      let d = (y * img.width + img.width - 1 - x) * 3
+      out.pixels[d] = img.pixels[s]
+      out.pixels[d + 1] = img.pixels[s + 1]
+      out.pixels[d + 2] = img.pixels[s + 2]
     }
   }
   return out
@@ -169,13 +193,21 @@ func jitterColour(_ img: RGBImage, brightness: Double, contrast: Double, saturat
   var hist = [Int](repeating: 0, count: 3 * 256)  // channel c, value v at c * 256 + v
   img.pixels.withUnsafeBufferPointer { p in
     hist.withUnsafeMutableBufferPointer { h in
-      for i in 0..<n { h[Int(p[3 * i])] += 1; h[256 + Int(p[3 * i + 1])] += 1; h[512 + Int(p[3 * i + 2])] += 1 }
+      for i in 0..<n {
+        h[Int(p[3 * i])] += 1
+        h[256 + Int(p[3 * i + 1])] += 1
+        h[512 + Int(p[3 * i + 2])] += 1
+      }
     }
   }
   var graySum: Float = 0
   let lumaWeights: [Float] = [0.299, 0.587, 0.114]
-  for c in 0..<3 { for v in 0..<256 where hist[c * 256 + v] > 0 { graySum += lumaWeights[c] * bright[v] * Float(hist[c * 256 + v]) } }
-  let meanGray = graySum / Float(max(1, n)), k = Float(contrast), s = Float(saturation)
+  for c in 0..<3 {
+    for v in 0..<256 where hist[c * 256 + v] > 0 { graySum += lumaWeights[c] * bright[v] * Float(hist[c * 256 + v]) }
+  }
+  let meanGray = graySum / Float(max(1, n))
+  let k = Float(contrast)
+  let s = Float(saturation)
   let lut = bright.map { max(0, min(255, meanGray + ($0 - meanGray) * k)) }
   var out = [UInt8](repeating: 0, count: n * 3)
   // Round half up by truncating after clamping to [0, 255] and adding 0.5.
@@ -184,7 +216,9 @@ func jitterColour(_ img: RGBImage, brightness: Double, contrast: Double, saturat
     out.withUnsafeMutableBufferPointer { o in
       lut.withUnsafeBufferPointer { t in
         for i in 0..<n {
-          let r = t[Int(p[3 * i])], g = t[Int(p[3 * i + 1])], b = t[Int(p[3 * i + 2])]
+          let r = t[Int(p[3 * i])]
+          let g = t[Int(p[3 * i + 1])]
+          let b = t[Int(p[3 * i + 2])]
           let gray = 0.299 * r + 0.587 * g + 0.114 * b
           o[3 * i] = byte(gray + (r - gray) * s)
           o[3 * i + 1] = byte(gray + (g - gray) * s)

@@ -17,14 +17,16 @@ public struct VOCDataset: SegmentationDataset {
   public init(directory: String, split: DataSplit? = nil) throws {
     let candidates = [directory, join(directory, "VOC2012"), join(directory, "VOCdevkit", "VOC2012")]
     guard let root = candidates.first(where: { isDirectory(join($0, "SegmentationClass")) }) else {
-      throw DataError(file: directory, problem: "not a VOC folder: no SegmentationClass/ here, in VOC2012/ or VOCdevkit/VOC2012/")
+      throw DataError(
+        file: directory, problem: "not a VOC folder: no SegmentationClass/ here, in VOC2012/ or VOCdevkit/VOC2012/")
     }
     self.root = root
     let sets = join(root, "ImageSets", "Segmentation")
     if let split {
       ids = try readLines(join(sets, "\(split.rawValue).txt"))
     } else {
-      var seen = Set<String>(), all: [String] = []
+      var seen = Set<String>()
+      var all: [String] = []
       for s in DataSplit.allCases where fileExists(join(sets, "\(s.rawValue).txt")) {
         for id in try readLines(join(sets, "\(s.rawValue).txt")) where seen.insert(id).inserted { all.append(id) }
       }

@@ -6,7 +6,9 @@ public enum VOCPalette {
   public static let colours: [(UInt8, UInt8, UInt8)] = (0..<256).map(colour(of:))
 
   public static func colour(of index: Int) -> (UInt8, UInt8, UInt8) {
-    var r = 0, g = 0, b = 0
+    var r = 0
+    var g = 0
+    var b = 0
     var c = index
     for j in 0..<8 {
       r |= ((c >> 0) & 1) << (7 - j)

@@ -20,7 +20,9 @@ public func overlay(_ image: RGBImage, labels: LabelMap, alpha: Double = 0.5) ->
 /// Writes an image as PNG, or as JPEG when the path ends in .jpg/.jpeg.
 public func writeImage(_ image: RGBImage, to path: String, jpegQuality: Int = 90) throws {
   let lower = path.lowercased()
-  let bytes = lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") ? try encodeJPEG(image, quality: jpegQuality) : try encodePNG(image)
+  let bytes =
+    lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")
+    ? try encodeJPEG(image, quality: jpegQuality) : try encodePNG(image)
   try writeFileBytes(bytes, to: path)
 }
 

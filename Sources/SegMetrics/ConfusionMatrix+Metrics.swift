@@ -40,7 +40,9 @@ extension ConfusionMatrix {
   /// n_ii / (t_i + p_i − n_ii) per class. nil for a class absent from both the ground truth and
   /// the prediction (union 0). A class only predicted, never in the ground truth, gets 0.
   public var perClassIoU: [Double?] {
-    let n = correctCounts, t = groundTruthCounts, p = predictedCounts
+    let n = correctCounts
+    let t = groundTruthCounts
+    let p = predictedCounts
     return (0..<classes).map { ratio(n[$0], t[$0] + p[$0] - n[$0]) }
   }
 
@@ -54,7 +56,8 @@ extension ConfusionMatrix {
   public var frequencyWeightedIoU: Double {
     let total = totalCount
     guard total > 0 else { return .nan }
-    let t = groundTruthCounts, iou = perClassIoU
+    let t = groundTruthCounts
+    let iou = perClassIoU
     var sum = 0.0
     for i in 0..<classes where t[i] > 0 {
       // t_i > 0 implies union > 0, so IoU is defined here.

@@ -180,7 +180,8 @@ extension Tensor {
         op: "crop", detail: "window \(describe(dims)) at \(describe(offsets)) does not fit in \(describe(shape))")
     }
     var sub: dnnl_memory_desc_t?
-    let d = dims.map { dnnl_dim_t($0) }, o = offsets.map { dnnl_dim_t($0) }
+    let d = dims.map { dnnl_dim_t($0) }
+    let o = offsets.map { dnnl_dim_t($0) }
     try check(dnnl_memory_desc_create_submemory(&sub, desc.md, d, o), "window of \(desc)")
     return try Tensor(desc: MemoryDesc(owning: sub!), sharing: buffer)
   }

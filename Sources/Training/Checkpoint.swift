@@ -16,7 +16,9 @@ public struct TrainState: Codable, Equatable {
   /// The model configuration as JSON, so `eval`/`predict` can rebuild the net from a checkpoint.
   public var modelConfig: String
 
-  public init(step: Int, epoch: Int, batchInEpoch: Int, rngStates: [[UInt64]], bestMeanIoU: Double?, modelConfig: String) {
+  public init(
+    step: Int, epoch: Int, batchInEpoch: Int, rngStates: [[UInt64]], bestMeanIoU: Double?, modelConfig: String
+  ) {
     self.step = step
     self.epoch = epoch
     self.batchInEpoch = batchInEpoch
@@ -53,7 +55,8 @@ public enum Checkpoint {
 
   public static func load(from url: URL) throws -> Contents {
     let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
-    var model = [String: HostArray](), optimizer = [String: [Float]]()
+    var model = [String: HostArray]()
+    var optimizer = [String: [Float]]()
     for (name, a) in tensors {
       if name.hasPrefix(optimizerPrefix) {
         optimizer[String(name.dropFirst(optimizerPrefix.count))] = try a.floats()

@@ -40,7 +40,8 @@ public func evaluate(
   var matrix = try ConfusionMatrix(classes: model.classes, ignoreIndex: 255)
   let loader = DataLoader(
     dataset: dataset,
-    config: LoaderConfig(batchSize: 1, shuffle: false, workers: workers, augmentation: .evaluation(), normalization: normalization))
+    config: LoaderConfig(
+      batchSize: 1, shuffle: false, workers: workers, augmentation: .evaluation(), normalization: normalization))
   let stream = loader.batches(epoch: 0)
   var done = 0
   try keepingInferenceCopies(of: model.parameters) {

@@ -20,7 +20,9 @@ public struct MemoryLimits: Sendable {
       else { continue }
       let usage = cgroupUsage(path)
       let headroom = max(0, limit - usage)
-      if meminfo == nil || headroom < meminfo! { return MemoryLimits(availableBytes: headroom, source: "cgroup limit \(path)") }
+      if meminfo == nil || headroom < meminfo! {
+        return MemoryLimits(availableBytes: headroom, source: "cgroup limit \(path)")
+      }
     }
     return MemoryLimits(availableBytes: meminfo ?? Int64.max, source: "MemAvailable in /proc/meminfo")
   }
@@ -35,7 +37,8 @@ public struct MemoryLimits: Sendable {
   }
 
   static func cgroupUsage(_ limitPath: String) -> Int64 {
-    let usagePath = limitPath.hasSuffix("memory.max")
+    let usagePath =
+      limitPath.hasSuffix("memory.max")
       ? "/sys/fs/cgroup/memory.current" : "/sys/fs/cgroup/memory/memory.usage_in_bytes"
     let text = (try? String(contentsOfFile: usagePath, encoding: .utf8)) ?? "0"
     return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
@@ -52,7 +55,8 @@ public func peakRSSBytes() -> Int64 {
 /// "1.23 GiB" style sizes for messages.
 public func formatBytes(_ bytes: Int64) -> String {
   let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-  var v = Double(bytes), i = 0
+  var v = Double(bytes)
+  var i = 0
   while v >= 1024 && i < units.count - 1 {
     v /= 1024
     i += 1

@@ -11,8 +11,14 @@ public enum Plots {
     guard let xMin = points.map(\.0).min(), let xMax = points.map(\.0).max(),
       var yMin = points.map(\.1).min(), var yMax = points.map(\.1).max()
     else { return canvas.image }
-    if yMax - yMin < 1e-12 { yMin -= 0.5; yMax += 0.5 }
-    let left = 70, right = width - 16, top = 16, bottom = height - 36
+    if yMax - yMin < 1e-12 {
+      yMin -= 0.5
+      yMax += 0.5
+    }
+    let left = 70
+    let right = width - 16
+    let top = 16
+    let bottom = height - 36
     func px(_ x: Double) -> Int { left + Int((x - xMin) / max(xMax - xMin, 1e-12) * Double(right - left)) }
     func py(_ y: Double) -> Int { bottom - Int((y - yMin) / (yMax - yMin) * Double(bottom - top)) }
     for k in 0...4 {
@@ -27,7 +33,9 @@ public enum Plots {
     let colours: [(UInt8, UInt8, UInt8)] = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14)]
     for (i, s) in series.enumerated() {
       let pts = s.filter { $0.1.isFinite }
-      for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), colours[i % colours.count]) }
+      for (a, b) in zip(pts, pts.dropFirst()) {
+        canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), colours[i % colours.count])
+      }
       if pts.count == 1 { canvas.fill(px(pts[0].0) - 2, py(pts[0].1) - 2, 5, 5, colours[i % colours.count]) }
     }
     return canvas.image
@@ -52,7 +60,8 @@ public enum Plots {
   /// Writes loss.png and miou.png from log.jsonl, and confusion.png.
   public static func write(run: RunFolder, confusion: ConfusionMatrix?) throws {
     try FileManager.default.createDirectory(at: run.plots, withIntermediateDirectories: true)
-    var loss = [(Double, Double)](), miou = [(Double, Double)]()
+    var loss = [(Double, Double)]()
+    var miou = [(Double, Double)]()
     let text = (try? String(contentsOf: run.log, encoding: .utf8)) ?? ""
     for line in text.split(separator: "\n") {
       guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -64,7 +73,8 @@ public enum Plots {
     try writeFileBytes(encodePNG(linePlot([loss])), to: run.plots.appendingPathComponent("loss.png").path)
     try writeFileBytes(encodePNG(linePlot([miou])), to: run.plots.appendingPathComponent("miou.png").path)
     if let confusion {
-      try writeFileBytes(encodePNG(confusionMatrix(confusion)), to: run.plots.appendingPathComponent("confusion.png").path)
+      try writeFileBytes(
+        encodePNG(confusionMatrix(confusion)), to: run.plots.appendingPathComponent("confusion.png").path)
     }
   }
 }
@@ -72,7 +82,8 @@ public enum Plots {
 /// Image | ground truth | prediction, the masks blended over the image in the VOC colours.
 public func overlayStrip(image: RGBImage, truth: LabelMap?, prediction: LabelMap) -> RGBImage {
   let panels = [image] + [truth, prediction].compactMap { $0 }.map { overlay(image, labels: $0) }
-  let w = image.width, h = image.height
+  let w = image.width
+  let h = image.height
   var out = RGBImage(width: w * panels.count, height: h)
   for (k, p) in panels.enumerated() {
     for y in 0..<h {

@@ -22,16 +22,24 @@ struct Canvas {
   /// Bresenham, 2 pixels thick so curves stay visible when scaled down.
   mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8)) {
     var (x, y) = (x0, y0)
-    let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-    let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
+    let dx = abs(x1 - x0)
+    let dy = -abs(y1 - y0)
+    let sx = x0 < x1 ? 1 : -1
+    let sy = y0 < y1 ? 1 : -1
     var err = dx + dy
     while true {
       set(x, y, c)
       set(x, y + 1, c)
       if x == x1 && y == y1 { break }
       let e2 = 2 * err
-      if e2 >= dy { err += dy; x += sx }
-      if e2 <= dx { err += dx; y += sy }
+      if e2 >= dy {
+        err += dy
+        x += sx
+      }
+      if e2 <= dx {
+        err += dx
+        y += sy
+      }
     }
   }
 

@@ -22,7 +22,8 @@ public struct RunFolder {
   public func create(allowExisting: Bool) throws {
     let fm = FileManager.default
     if !allowExisting && fm.fileExists(atPath: last.path) {
-      throw TrainingError.config("\(directory.path) already holds a run (\(last.path)); pass --resume to continue it, or choose another --run")
+      throw TrainingError.config(
+        "\(directory.path) already holds a run (\(last.path)); pass --resume to continue it, or choose another --run")
     }
     for d in [directory, checkpoints] { try fm.createDirectory(at: d, withIntermediateDirectories: true) }
   }
@@ -32,7 +33,8 @@ public struct RunFolder {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let optionsJSON = try JSONSerialization.jsonObject(with: encoder.encode(options))
     let modelJSON = (try? JSONSerialization.jsonObject(with: Data(modelConfig.utf8))) ?? modelConfig
-    let data = try JSONSerialization.data(withJSONObject: ["train": optionsJSON, "model": modelJSON], options: [.prettyPrinted, .sortedKeys])
+    let data = try JSONSerialization.data(
+      withJSONObject: ["train": optionsJSON, "model": modelJSON], options: [.prettyPrinted, .sortedKeys])
     try data.write(to: config, options: .atomic)
   }
 
@@ -43,7 +45,8 @@ public struct RunFolder {
   /// samples/NAME.png: image | ground truth | prediction.
   func writeSample(_ sample: Sample, predicted: [Int32], name: String) throws {
     try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
-    let prediction = LabelMap(width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
+    let prediction = LabelMap(
+      width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
     var strip = overlayStrip(image: sample.image, truth: sample.mask, prediction: prediction)
     // Small images (the synthetic set is 64×64) are enlarged so that a person can see them.
     let zoom = max(1, 192 / max(strip.height, 1))

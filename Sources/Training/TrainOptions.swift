@@ -40,12 +40,16 @@ public struct TrainOptions: Codable, Equatable {
     if accumulate < 1 { throw bad("--accumulate must be at least 1, got \(accumulate)") }
     if let steps, steps < 1 { throw bad("--steps must be at least 1, got \(steps)") }
     if let epochs, epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
-    if !["sgd", "adamw", "adam"].contains(optimizer) { throw bad("--optimizer must be sgd, adam or adamw, got \(optimizer)") }
+    if !["sgd", "adamw", "adam"].contains(optimizer) {
+      throw bad("--optimizer must be sgd, adam or adamw, got \(optimizer)")
+    }
     if !["poly", "step", "cosine", "constant"].contains(schedule) {
       throw bad("--schedule must be poly, step, cosine or constant, got \(schedule)")
     }
     if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
-    if Normalization(rawValue: normalize) == nil { throw bad("--normalize must be imagenet, caffe or none, got \(normalize)") }
+    if Normalization(rawValue: normalize) == nil {
+      throw bad("--normalize must be imagenet, caffe or none, got \(normalize)")
+    }
     if !["fp32", "bf16"].contains(precision) { throw bad("--precision must be fp32 or bf16, got \(precision)") }
   }
 

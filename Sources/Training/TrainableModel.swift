@@ -32,7 +32,8 @@ public func load(_ state: [String: HostArray], into tensors: [String: Tensor], s
       continue
     }
     guard a.shape == t.shape || (a.count == t.count && a.shape.isEmpty == t.shape.isEmpty) else {
-      throw TrainingError.config("\(model): \(name) has shape \(describe(a.shape)) in the weights but \(describe(t.shape)) in the model")
+      throw TrainingError.config(
+        "\(model): \(name) has shape \(describe(a.shape)) in the weights but \(describe(t.shape)) in the model")
     }
     try reorder(from: Tensor(shape: t.shape, values: a.floats()), to: t)
   }

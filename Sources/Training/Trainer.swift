@@ -46,7 +46,9 @@ public final class Trainer {
     let valSet = try openDataset(
       spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     guard trainSet.classCount <= model.classes else {
-      throw TrainingError.config("\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)")
+      throw TrainingError.config(
+        "\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)"
+      )
     }
     let loader = DataLoader(
       dataset: trainSet,
@@ -55,7 +57,9 @@ public final class Trainer {
         augmentation: .training(crop: o.crop, scaleRange: o.scaleJitter ? 0.75...1.25 : nil, flip: o.flip),
         normalization: normalization, skipBad: o.skipBad))
     guard loader.batchesPerEpoch >= o.accumulate else {
-      throw TrainingError.config("\(o.data) has \(trainSet.count) training samples: too few for --batch \(o.batch) × --accumulate \(o.accumulate)")
+      throw TrainingError.config(
+        "\(o.data) has \(trainSet.count) training samples: too few for --batch \(o.batch) × --accumulate \(o.accumulate)"
+      )
     }
     let stepsPerEpoch = loader.batchesPerEpoch / o.accumulate
     let total = o.steps ?? (o.epochs ?? 1) * stepsPerEpoch
@@ -63,7 +67,8 @@ public final class Trainer {
 
     let optimizer = o.makeOptimizer(model.parameters.filter(\.trainable))
     let schedule = o.makeSchedule(totalSteps: total)
-    var state = TrainState(step: 0, epoch: 0, batchInEpoch: 0, rngStates: model.randomStates, bestMeanIoU: nil, modelConfig: modelConfig)
+    var state = TrainState(
+      step: 0, epoch: 0, batchInEpoch: 0, rngStates: model.randomStates, bestMeanIoU: nil, modelConfig: modelConfig)
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
       let c = try Checkpoint.load(from: run.last)
       guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
@@ -76,7 +81,9 @@ public final class Trainer {
       try run.create(allowExisting: false)
     }
     // A run killed while writing a checkpoint leaves its temporary file behind.
-    for name in removeAbandonedTemporaryFiles(in: run.checkpoints) { say("removed \(name), left by a run killed while writing a checkpoint") }
+    for name in removeAbandonedTemporaryFiles(in: run.checkpoints) {
+      say("removed \(name), left by a run killed while writing a checkpoint")
+    }
     try run.writeConfig(options: o, modelConfig: modelConfig)
     let log = try RunLog(path: run.log.path, truncate: !resume)
 
@@ -86,13 +93,19 @@ public final class Trainer {
     }
     func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
       var written = 0
-      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers) { batch, predicted in
+      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers) {
+        batch, predicted in
         guard written < samples, let index = batch.indices.first else { return }
         try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
         written += 1
       }
-      let m = try matrix.metrics(classNames: valSet.classNames + (valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []))
-      log.write(["step": state.step, "val_miou": m.meanIoU, "val_pixel_acc": m.pixelAccuracy, "val_mean_acc": m.meanAccuracy, "val_fwiou": m.fwIoU])
+      let m = try matrix.metrics(
+        classNames: valSet.classNames
+          + (valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []))
+      log.write([
+        "step": state.step, "val_miou": m.meanIoU, "val_pixel_acc": m.pixelAccuracy, "val_mean_acc": m.meanAccuracy,
+        "val_fwiou": m.fwIoU,
+      ])
       if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
         state.bestMeanIoU = m.meanIoU
         state.rngStates = model.randomStates
@@ -104,7 +117,10 @@ public final class Trainer {
     let progress = ProgressBar(total: total, label: "train")
     model.setTraining(true)
     var position = LoaderPosition(epoch: state.epoch, batch: state.batchInEpoch)
-    var micro = 0, lossSum: Float = 0, stepStart = Date(), smoothed: Float?
+    var micro = 0
+    var lossSum: Float = 0
+    var stepStart = Date()
+    var smoothed: Float?
     var stopped = false
     outer: while state.step < total {
       let stream = loader.batches(from: position)
@@ -133,11 +149,15 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(stepStart)
         let imagesPerSecond = Double(o.batch * o.accumulate) / max(seconds, 1e-9)
         smoothed = smoothed.map { 0.9 * $0 + 0.1 * lossSum } ?? lossSum
-        log.write(["step": state.step, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr), "img_per_s": imagesPerSecond])
+        log.write([
+          "step": state.step, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr),
+          "img_per_s": imagesPerSecond,
+        ])
         progress.update(
           state.step,
           fields: [
-            "epoch": "\(batch.position.epoch + 1)", "loss": String(format: "%.4f", smoothed!), "lr": String(format: "%.2e", lr),
+            "epoch": "\(batch.position.epoch + 1)", "loss": String(format: "%.4f", smoothed!),
+            "lr": String(format: "%.2e", lr),
             "img/s": String(format: "%.1f", imagesPerSecond),
           ])
         micro = 0
@@ -180,10 +200,15 @@ public final class Trainer {
     guard estimate > memoryLimits.availableBytes else { return }
     // The largest smaller batch that fits. The estimate grows with the batch, so bisect: each
     // estimate walks the whole model, and counting down from an absurd --batch 100000 took 25 s.
-    var fits = 0, tooBig = o.batch
+    var fits = 0
+    var tooBig = o.batch
     while tooBig - fits > 1 {
       let b = fits + (tooBig - fits) / 2
-      if memoryEstimate(batch: b, height: size.height, width: size.width) <= memoryLimits.availableBytes { fits = b } else { tooBig = b }
+      if memoryEstimate(batch: b, height: size.height, width: size.width) <= memoryLimits.availableBytes {
+        fits = b
+      } else {
+        tooBig = b
+      }
     }
     var advice = [String]()
     if fits > 0 {
@@ -194,7 +219,8 @@ public final class Trainer {
     }
     // The largest crop of the same aspect (sides multiples of 32) that fits at this batch.
     for percent in stride(from: 95, through: 5, by: -5) {
-      let h = max(32, size.height * percent / 100 / 32 * 32), w = max(32, size.width * percent / 100 / 32 * 32)
+      let h = max(32, size.height * percent / 100 / 32 * 32)
+      let w = max(32, size.width * percent / 100 / 32 * 32)
       guard h < size.height || w < size.width else { continue }
       if memoryEstimate(batch: o.batch, height: h, width: w) <= memoryLimits.availableBytes {
         advice.append("--crop \(h)x\(w) at --batch \(o.batch)")
@@ -203,7 +229,8 @@ public final class Trainer {
     }
     if Engine.isa.hasBF16 { advice.append("--precision bf16") }
     throw TrainingError.memory(
-      "refusing to start: a training step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)) but only \(formatBytes(memoryLimits.availableBytes)) is available (\(memoryLimits.source)). Try: " + advice.joined(separator: "; "))
+      "refusing to start: a training step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)) but only \(formatBytes(memoryLimits.availableBytes)) is available (\(memoryLimits.source)). Try: "
+        + advice.joined(separator: "; "))
   }
 
   /// Weights, gradients and activations (the model's estimate), optimiser slots, and the

@@ -112,7 +112,8 @@ public enum NumPy {
     guard !overflow, byteCount == reader.remaining else {
       throw WeightIOError(
         file: source,
-        "shape \(header.shape) of '\(header.descr)' needs \(count) × \(elementSize) bytes of data, the file has \(reader.remaining)")
+        "shape \(header.shape) of '\(header.descr)' needs \(count) × \(elementSize) bytes of data, the file has \(reader.remaining)"
+      )
     }
     var data = Array(try reader.readBytes(UInt64(byteCount), "data"))
     if header.bigEndian && elementSize > 1 {
@@ -146,7 +147,8 @@ struct NumPyHeader {
 
   static func parse(_ text: String, source: String) throws -> NumPyHeader {
     func bad(_ problem: String) -> WeightIOError {
-      WeightIOError(file: source, key: "npy header", "\(problem) in \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+      WeightIOError(
+        file: source, key: "npy header", "\(problem) in \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
     var scanner = LiteralScanner(Array(text.unicodeScalars))
     var descr: String?
@@ -158,10 +160,16 @@ struct NumPyHeader {
       try scanner.expect(":", orThrow: bad("expected ':' after '\(key)'"))
       switch key {
       case "descr":
-        guard let value = scanner.string() else { throw bad("'descr' must be a string (structured dtypes are not supported)") }
+        guard let value = scanner.string() else {
+          throw bad("'descr' must be a string (structured dtypes are not supported)")
+        }
         descr = value
       case "fortran_order":
-        if scanner.consumeWord("True") { fortranOrder = true } else if scanner.consumeWord("False") { fortranOrder = false } else {
+        if scanner.consumeWord("True") {
+          fortranOrder = true
+        } else if scanner.consumeWord("False") {
+          fortranOrder = false
+        } else {
           throw bad("'fortran_order' must be True or False")
         }
       case "shape":
@@ -216,7 +224,9 @@ private struct LiteralScanner {
   mutating func consumeWord(_ word: String) -> Bool {
     skipSpace()
     let w = Array(word.unicodeScalars)
-    guard position + w.count <= scalars.count, Array(scalars[position..<(position + w.count)]) == w else { return false }
+    guard position + w.count <= scalars.count, Array(scalars[position..<(position + w.count)]) == w else {
+      return false
+    }
     position += w.count
     return true
   }

@@ -44,7 +44,11 @@ enum PickleValue: Equatable {
 
 /// Hashable form of the dict keys pickles use, so SETITEM can replace an existing key in O(1).
 enum PickleKey: Hashable {
-  case none, bool(Bool), int(Int64), string(String), bytes([UInt8])
+  case none
+  case bool(Bool)
+  case int(Int64)
+  case string(String)
+  case bytes([UInt8])
 
   init?(_ value: PickleValue) {
     switch value {

@@ -82,7 +82,8 @@ public enum SafeTensors {
       guard !overflow, end - begin == expected else {
         throw WeightIOError(
           file: source, key: key,
-          "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(entry.shape) of \(dtype.rawValue) needs \(count) × \(dtype.byteSize)")
+          "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(entry.shape) of \(dtype.rawValue) needs \(count) × \(dtype.byteSize)"
+        )
       }
       ranges.append((begin..<end, key))
       let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[begin..<end]))
@@ -95,7 +96,8 @@ public enum SafeTensors {
       if let previous, current.range.lowerBound < previous.range.upperBound {
         throw WeightIOError(
           file: source, key: current.key,
-          "data_offsets [\(current.range.lowerBound), \(current.range.upperBound)] overlap those of '\(previous.key)' [\(previous.range.lowerBound), \(previous.range.upperBound)]")
+          "data_offsets [\(current.range.lowerBound), \(current.range.upperBound)] overlap those of '\(previous.key)' [\(previous.range.lowerBound), \(previous.range.upperBound)]"
+        )
       }
       previous = current
     }
@@ -111,14 +113,18 @@ public enum SafeTensors {
   }
 
   /// The bytes `write` would put in a file.
-  public static func encode(_ tensors: [String: HostArray], metadata: [String: String] = [:], source: String = "<memory>")
+  public static func encode(
+    _ tensors: [String: HostArray], metadata: [String: String] = [:], source: String = "<memory>"
+  )
     throws -> [UInt8]
   {
     Array(try encodeChunks(tensors, metadata: metadata, source: source).joined())
   }
 
   /// The file as pieces: length + header, then each tensor's bytes (shared, not copied).
-  static func encodeChunks(_ tensors: [String: HostArray], metadata: [String: String], source: String) throws -> [[UInt8]] {
+  static func encodeChunks(_ tensors: [String: HostArray], metadata: [String: String], source: String) throws
+    -> [[UInt8]]
+  {
     let keys = tensors.keys.sorted()
     var entries: [String] = []
     if !metadata.isEmpty {
@@ -132,12 +138,14 @@ public enum SafeTensors {
       }
       guard let array = tensors[key] else { continue }
       guard array.bytes.count == array.count * array.dtype.byteSize else {
-        throw WeightIOError(file: source, key: key, "array bytes do not match shape \(array.shape) of \(array.dtype.rawValue)")
+        throw WeightIOError(
+          file: source, key: key, "array bytes do not match shape \(array.shape) of \(array.dtype.rawValue)")
       }
       let end = offset + array.bytes.count
       let shape = array.shape.map(String.init).joined(separator: ",")
       entries.append(
-        "\(jsonString(key)):{\"dtype\":\"\(array.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+        "\(jsonString(key)):{\"dtype\":\"\(array.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
+      )
       offset = end
     }
     var header = Array("{\(entries.joined(separator: ","))}".utf8)

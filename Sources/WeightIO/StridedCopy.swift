@@ -33,7 +33,8 @@ enum StridedCopy {
     }
     guard last < storageCount else {
       throw invalid(
-        "view (offset \(offset), size \(sizes), stride \(strides)) reaches element \(last) of a storage with \(storageCount) elements")
+        "view (offset \(offset), size \(sizes), stride \(strides)) reaches element \(last) of a storage with \(storageCount) elements"
+      )
     }
 
     if isContiguous(sizes: sizes, strides: strides) {
@@ -41,7 +42,8 @@ enum StridedCopy {
         return HostArray(uncheckedShape: sizes, dtype: dtype, bytes: storageBytes)  // whole storage: no copy
       }
       let begin = offset * elementSize
-      return HostArray(uncheckedShape: sizes, dtype: dtype, bytes: Array(storageBytes[begin..<(begin + count * elementSize)]))
+      return HostArray(
+        uncheckedShape: sizes, dtype: dtype, bytes: Array(storageBytes[begin..<(begin + count * elementSize)]))
     }
 
     // General case: walk the view in row-major order with an odometer over all but the last

@@ -50,7 +50,8 @@ public enum TorchCheckpoint {
     // The pickle sits at <prefix>/data.pkl; the prefix is the file's stem when it was saved,
     // so take the shallowest data.pkl rather than guessing the name.
     let pickles = entries.keys.filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
-    guard let picklePath = pickles.min(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) })
+    guard
+      let picklePath = pickles.min(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) })
     else {
       if entries.keys.contains(where: { $0.hasSuffix("constants.pkl") || $0.contains("/code/") }) {
         throw WeightIOError(
@@ -63,7 +64,8 @@ public enum TorchCheckpoint {
     if let byteorderEntry = entries[prefix + "byteorder"] {
       let order = String(decoding: try archive.contents(of: byteorderEntry), as: UTF8.self)
       guard order.trimmingCharacters(in: .whitespacesAndNewlines) == "little" else {
-        throw WeightIOError(file: path, key: prefix + "byteorder", "byte order '\(order)' is not supported (only little-endian)")
+        throw WeightIOError(
+          file: path, key: prefix + "byteorder", "byte order '\(order)' is not supported (only little-endian)")
       }
     }
 
@@ -107,6 +109,7 @@ public enum TorchCheckpoint {
     if magic.starts(with: NumPy.magic) {
       throw WeightIOError(file: url.path, "not a PyTorch checkpoint (it is a NumPy .npy file: use NumPy.read)")
     }
-    throw WeightIOError(file: url.path, "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)")
+    throw WeightIOError(
+      file: url.path, "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)")
   }
 }

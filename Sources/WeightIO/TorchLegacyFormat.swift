@@ -11,7 +11,9 @@
 /// once to find where it ends and which storage types it uses, then for real.
 enum TorchLegacyFormat {
   /// `pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2)`: PROTO 2, LONG1 10 bytes, STOP.
-  static let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
+  static let magic: [UInt8] = [
+    0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E,
+  ]
 
   /// Element sizes of every torch storage class, so storages we cannot convert can still be
   /// skipped over (a tensor that uses one fails only if it is asked for).
@@ -28,18 +30,25 @@ enum TorchLegacyFormat {
       throw WeightIOError(file: source, "not a torch checkpoint: neither a zip archive nor the legacy pickle format")
     }
     // Protocol version and sys_info.
-    let (version, _, _, afterVersion) = try PickleMachine.run(bytes, from: magic.count, source: source, callbacks: ScanCallbacks())
+    let (version, _, _, afterVersion) = try PickleMachine.run(
+      bytes, from: magic.count, source: source, callbacks: ScanCallbacks())
     guard version == .int(1001) else {
-      throw WeightIOError(file: source, "legacy torch format with protocol version \(version.kind) \(version), expected 1001")
+      throw WeightIOError(
+        file: source, "legacy torch format with protocol version \(version.kind) \(version), expected 1001")
     }
-    let (sysInfo, sysHeap, _, objectStart) = try PickleMachine.run(bytes, from: afterVersion, source: source, callbacks: ScanCallbacks())
-    if case .dict(let d) = sysInfo, let littleEndian = sysHeap.dicts[d].value(forKey: "little_endian"), littleEndian == .bool(false) {
+    let (sysInfo, sysHeap, _, objectStart) = try PickleMachine.run(
+      bytes, from: afterVersion, source: source, callbacks: ScanCallbacks())
+    if case .dict(let d) = sysInfo, let littleEndian = sysHeap.dicts[d].value(forKey: "little_endian"),
+      littleEndian == .bool(false)
+    {
       throw WeightIOError(file: source, "saved on a big-endian machine, which is not supported")
     }
 
     // Dry run of the object to find its end and the type of every storage it refers to.
-    let (_, _, scan, objectEnd) = try PickleMachine.run(bytes, from: objectStart, source: source, callbacks: ScanCallbacks())
-    let (keysValue, keysHeap, _, dataStart) = try PickleMachine.run(bytes, from: objectEnd, source: source, callbacks: ScanCallbacks())
+    let (_, _, scan, objectEnd) = try PickleMachine.run(
+      bytes, from: objectStart, source: source, callbacks: ScanCallbacks())
+    let (keysValue, keysHeap, _, dataStart) = try PickleMachine.run(
+      bytes, from: objectEnd, source: source, callbacks: ScanCallbacks())
     guard let keyValues = keysHeap.sequence(keysValue) else {
       throw WeightIOError(file: source, "legacy storage key list is a \(keysValue.kind)")
     }
@@ -52,11 +61,14 @@ enum TorchLegacyFormat {
       }
       guard let typeName = scan.storageTypes[key], let elementSize = elementSizes[typeName] else {
         throw WeightIOError(
-          file: source, key: "storage \(key)", "storage type \(scan.storageTypes[key] ?? "unknown") has no known element size")
+          file: source, key: "storage \(key)",
+          "storage type \(scan.storageTypes[key] ?? "unknown") has no known element size")
       }
       let count = try reader.readUnsignedLE(8, "element count of storage \(key)")
       let (byteCount, overflow) = count.multipliedReportingOverflow(by: UInt64(elementSize))
-      guard !overflow else { throw WeightIOError(file: source, key: "storage \(key)", "element count \(count) overflows") }
+      guard !overflow else {
+        throw WeightIOError(file: source, key: "storage \(key)", "element count \(count) overflows")
+      }
       do {
         storages[key] = Array(try reader.readBytes(byteCount, "data of storage \(key)"))
       } catch let error as WeightIOError {

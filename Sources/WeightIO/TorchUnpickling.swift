@@ -45,10 +45,13 @@ struct TorchUnpickling: PickleCallbacks {
 
   mutating func persistentLoad(_ id: PickleValue, heap: inout PickleHeap) throws -> PickleValue {
     guard let fields = heap.sequence(id), fields.count >= 5, case .string("storage") = fields[0] else {
-      throw WeightIOError(file: source, key: "pickle opcode BINPERSID", "unsupported persistent id (\(id.kind)); expected ('storage', type, key, location, numel)")
+      throw WeightIOError(
+        file: source, key: "pickle opcode BINPERSID",
+        "unsupported persistent id (\(id.kind)); expected ('storage', type, key, location, numel)")
     }
     guard case .string(let key) = fields[2] else {
-      throw WeightIOError(file: source, key: "pickle opcode BINPERSID", "storage key is \(fields[2].kind), not a string")
+      throw WeightIOError(
+        file: source, key: "pickle opcode BINPERSID", "storage key is \(fields[2].kind), not a string")
     }
     // Legacy files may add view_metadata (view_key, offset, size): a storage that is a slice
     // of the root storage `key`.
@@ -65,9 +68,12 @@ struct TorchUnpickling: PickleCallbacks {
       let size = root.dtype.byteSize
       if view.offset >= 0, view.count >= 0, view.offset <= Int64(root.bytes.count / size) - view.count {
         let begin = Int(view.offset) * size
-        storage = .success(Storage(dtype: root.dtype, bytes: Array(root.bytes[begin..<(begin + Int(view.count) * size)])))
+        storage = .success(
+          Storage(dtype: root.dtype, bytes: Array(root.bytes[begin..<(begin + Int(view.count) * size)])))
       } else {
-        storage = .failure(failure("storage view '\(view.key)' (offset \(view.offset), \(view.count) elements) lies outside storage '\(key)'"))
+        storage = .failure(
+          failure(
+            "storage view '\(view.key)' (offset \(view.offset), \(view.count) elements) lies outside storage '\(key)'"))
       }
     }
     let value = add(.storage(storage))
@@ -81,7 +87,9 @@ struct TorchUnpickling: PickleCallbacks {
     }
     guard let dtype = TorchUnpickling.storageTypes[name] else {
       return .failure(
-        failure("storage '\(key)' is a torch.\(name), which is not supported (supported: \(TorchUnpickling.storageTypes.keys.sorted().joined(separator: ", ")))"))
+        failure(
+          "storage '\(key)' is a torch.\(name), which is not supported (supported: \(TorchUnpickling.storageTypes.keys.sorted().joined(separator: ", ")))"
+        ))
     }
     guard case .int(let count) = numel, count >= 0 else {
       return .failure(failure("storage '\(key)' has element count \(numel.kind)"))
@@ -90,7 +98,10 @@ struct TorchUnpickling: PickleCallbacks {
       let bytes = try storageBytes(key)
       let (needed, overflow) = Int(count).multipliedReportingOverflow(by: dtype.byteSize)
       guard !overflow, bytes.count >= needed else {
-        return .failure(failure("storage '\(key)' should hold \(count) × \(dtype.byteSize) = \(needed) bytes, its data entry has \(bytes.count)"))
+        return .failure(
+          failure(
+            "storage '\(key)' should hold \(count) × \(dtype.byteSize) = \(needed) bytes, its data entry has \(bytes.count)"
+          ))
       }
       return .success(Storage(dtype: dtype, bytes: bytes.count == needed ? bytes : Array(bytes[0..<needed])))
     } catch let error as WeightIOError {
@@ -104,7 +115,8 @@ struct TorchUnpickling: PickleCallbacks {
 
   mutating func call(_ callable: PickleValue, arguments: PickleValue, heap: inout PickleHeap) throws -> PickleValue {
     guard case .global(let module, let name) = callable else {
-      throw WeightIOError(file: source, key: "pickle opcode REDUCE", "callable is \(callable.kind), not a class or function")
+      throw WeightIOError(
+        file: source, key: "pickle opcode REDUCE", "callable is \(callable.kind), not a class or function")
     }
     let args = heap.sequence(arguments) ?? []
     switch (module, name) {
@@ -134,7 +146,9 @@ struct TorchUnpickling: PickleCallbacks {
     default:
       if module.hasPrefix("torch") && name.lowercased().contains("rebuild") {
         return add(
-          .tensor(.failure(failure("tensor kind \(module).\(name) (quantized, sparse, nested or meta tensors) is not supported"))))
+          .tensor(
+            .failure(
+              failure("tensor kind \(module).\(name) (quantized, sparse, nested or meta tensors) is not supported"))))
       }
       return .object(type: "\(module).\(name)")
     }

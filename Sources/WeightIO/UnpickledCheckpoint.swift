@@ -59,7 +59,8 @@ struct UnpickledCheckpoint {
       default: break
       }
     }
-    throw WeightIOError(file: source, "no state dict (a dict of string keys to tensors) found; the checkpoint holds \(summary())")
+    throw WeightIOError(
+      file: source, "no state dict (a dict of string keys to tensors) found; the checkpoint holds \(summary())")
   }
 
   /// Every tensor, depth-first in order, under dotted paths.
@@ -76,7 +77,9 @@ struct UnpickledCheckpoint {
       }
       guard let id = ContainerID(value), visited.insert(id).inserted else { continue }
       guard path.count < UnpickledCheckpoint.maximumDepth else {
-        throw WeightIOError(file: source, key: path.joined(separator: "."), "containers nested deeper than \(UnpickledCheckpoint.maximumDepth)")
+        throw WeightIOError(
+          file: source, key: path.joined(separator: "."),
+          "containers nested deeper than \(UnpickledCheckpoint.maximumDepth)")
       }
       var children: [(String, PickleValue)] = []
       switch value {
@@ -118,7 +121,9 @@ struct UnpickledCheckpoint {
 
 /// Identity of a heap container, for visited sets.
 private enum ContainerID: Hashable {
-  case tuple(Int), list(Int), dict(Int)
+  case tuple(Int)
+  case list(Int)
+  case dict(Int)
 
   init?(_ value: PickleValue) {
     switch value {

@@ -83,7 +83,10 @@ struct ZipReader {
     var candidate = size - 22
     let lowest = size >= 22 + 65535 ? size - 22 - 65535 : 0
     while true {
-      if try u32(candidate) == ZipReader.endOfCentralDirectory { endOffset = candidate; break }
+      if try u32(candidate) == ZipReader.endOfCentralDirectory {
+        endOffset = candidate
+        break
+      }
       if candidate == lowest { break }
       candidate -= 1
     }
@@ -106,7 +109,8 @@ struct ZipReader {
       directoryOffset = try u64(zip64End + 48)
     }
     guard bytesAvailable(at: directoryOffset, directorySize) else {
-      throw corrupt("central directory (\(directorySize) bytes at byte \(directoryOffset)) lies beyond the end of the file")
+      throw corrupt(
+        "central directory (\(directorySize) bytes at byte \(directoryOffset)) lies beyond the end of the file")
     }
 
     var entries: [Entry] = []
@@ -165,7 +169,9 @@ struct ZipReader {
     guard try u32(header) == ZipReader.localHeader else {
       throw corrupt("no local header at byte \(header)", entry: entry.path)
     }
-    guard entry.flags & 1 == 0 else { throw WeightIOError(file: source, key: entry.path, "encrypted zip entries are not supported") }
+    guard entry.flags & 1 == 0 else {
+      throw WeightIOError(file: source, key: entry.path, "encrypted zip entries are not supported")
+    }
     let dataStart = header + 30 + UInt64(try u16(header + 26)) + UInt64(try u16(header + 28))
     let compressed = try slice(dataStart, entry.compressedSize)
 
@@ -173,7 +179,9 @@ struct ZipReader {
     switch entry.method {
     case 0:  // stored
       guard entry.compressedSize == entry.uncompressedSize else {
-        throw corrupt("stored entry has compressed size \(entry.compressedSize) ≠ size \(entry.uncompressedSize)", entry: entry.path)
+        throw corrupt(
+          "stored entry has compressed size \(entry.compressedSize) ≠ size \(entry.uncompressedSize)", entry: entry.path
+        )
       }
       bytes = [UInt8](compressed)
     case 8:  // deflate, inflated by ZIPFoundation; output capped at the declared size
@@ -189,7 +197,8 @@ struct ZipReader {
           },
           consumer: { chunk in
             guard UInt64(bytes.count) + UInt64(chunk.count) <= declared else {
-              throw WeightIOError(file: source, key: entry.path, "entry inflates to more than its declared \(declared) bytes")
+              throw WeightIOError(
+                file: source, key: entry.path, "entry inflates to more than its declared \(declared) bytes")
             }
             bytes.append(contentsOf: chunk)
           })
@@ -199,7 +208,9 @@ struct ZipReader {
         throw corrupt("cannot inflate: \(error)", entry: entry.path)
       }
     default:
-      throw WeightIOError(file: source, key: entry.path, "zip compression method \(entry.method) is not supported (only stored and deflate)")
+      throw WeightIOError(
+        file: source, key: entry.path,
+        "zip compression method \(entry.method) is not supported (only stored and deflate)")
     }
     guard UInt64(bytes.count) == entry.uncompressedSize else {
       throw corrupt("entry has \(bytes.count) bytes, the directory says \(entry.uncompressedSize)", entry: entry.path)
@@ -208,7 +219,8 @@ struct ZipReader {
     guard checksum == entry.crc32 else {
       throw WeightIOError(
         file: source, key: entry.path,
-        "checksum mismatch (CRC-32 \(String(checksum, radix: 16)), the zip directory says \(String(entry.crc32, radix: 16))): the file is corrupted")
+        "checksum mismatch (CRC-32 \(String(checksum, radix: 16)), the zip directory says \(String(entry.crc32, radix: 16))): the file is corrupted"
+      )
     }
     return bytes
   }

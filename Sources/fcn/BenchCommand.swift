@@ -15,7 +15,10 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure the engine's speed (median and spread of repeated runs).")
 
-  @Option(help: "What to measure when no --model is given: conv (3×3 convolution) or loader (512×512 JPEG decode + augmentation, 1 and 2 workers).") var op: String = "conv"
+  @Option(
+    help:
+      "What to measure when no --model is given: conv (3×3 convolution) or loader (512×512 JPEG decode + augmentation, 1 and 2 workers)."
+  ) var op: String = "conv"
   @Option(help: "Model to time whole steps of (e.g. seed-fcn8, fcn8s); omit for --op.") var model: String?
   @Option(help: "Number of classes for --model.") var classes = 21
   @Option(help: "Backbone for --model (default: the model's).") var backbone: String?
@@ -128,7 +131,8 @@ struct ConvBenchResult {
 
   var jsonLine: String {
     String(
-      format: #"{"framework": "swift-fcn", "op": "conv3x3", "pass": "%@", "dtype": "f32", "ms_median": %.3f, "ms_min": %.3f, "ms_max": %.3f, "gflops": %.1f}"#,
+      format:
+        #"{"framework": "swift-fcn", "op": "conv3x3", "pass": "%@", "dtype": "f32", "ms_median": %.3f, "ms_min": %.3f, "ms_max": %.3f, "gflops": %.1f}"#,
       pass, ms.median, ms.min, ms.max, gflops)
   }
 }

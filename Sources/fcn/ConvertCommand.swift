@@ -5,7 +5,8 @@ import WeightIO
 /// `fcn convert`: weights between PyTorch .pth and .safetensors, renaming keys on the way.
 struct ConvertCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "convert", abstract: "Convert weights (.pth → .safetensors, or .safetensors → .safetensors), renaming keys.")
+    commandName: "convert",
+    abstract: "Convert weights (.pth → .safetensors, or .safetensors → .safetensors), renaming keys.")
 
   @Argument(help: "Input .pth or .safetensors.") var input: String
   @Argument(help: "Output .safetensors.") var output: String
@@ -13,11 +14,15 @@ struct ConvertCommand: ParsableCommand {
 
   func run() throws {
     guard output.lowercased().hasSuffix(".safetensors") else {
-      throw ValidationError("the output must be a .safetensors file (writing .pth needs Python's pickle; PyTorch reads .safetensors with the safetensors package)")
+      throw ValidationError(
+        "the output must be a .safetensors file (writing .pth needs Python's pickle; PyTorch reads .safetensors with the safetensors package)"
+      )
     }
     let rules = try rename.map { rule -> (String, String) in
       let parts = rule.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--rename must be OLD=NEW, got '\(rule)'") }
+      guard parts.count == 2, !parts[0].isEmpty else {
+        throw ValidationError("--rename must be OLD=NEW, got '\(rule)'")
+      }
       return (String(parts[0]), String(parts[1]))
     }
     let source = try WeightSource(input)

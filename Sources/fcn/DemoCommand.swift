@@ -38,7 +38,8 @@ struct DemoCommand: ParsableCommand {
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(
-      model: model, classes: 6, backbone: Backbone.parse(backbone), head: .compact, width: width, fc: 256, frozenUpsampling: false, seed: seed)
+      model: model, classes: 6, backbone: Backbone.parse(backbone), head: .compact, width: width, fc: 256,
+      frozenUpsampling: false, seed: seed)
     let folder = RunFolder(runFolder)
     if overwrite { try? FileManager.default.removeItem(at: folder.directory) }
     let start = Date()

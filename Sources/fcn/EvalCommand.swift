@@ -10,27 +10,33 @@ struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval", abstract: "Evaluate a model: pixel acc, mean acc, mIoU, FWIoU and per-class IoU.")
 
-  @Option(name: .customLong("run"), help: "A training run folder (uses its best checkpoint, else last, and its data set).")
+  @Option(
+    name: .customLong("run"), help: "A training run folder (uses its best checkpoint, else last, and its data set).")
   var runFolder: String?
   @OptionGroup var modelOptions: ModelOptions
   @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
   @Option(help: "Data set KIND:PATH (default: the run's).") var data: String?
   @Option(help: "Images folder for coco:ANN.json (default: the run's, else next to the JSON).") var images: String?
   @Option(help: "Split to evaluate: train or val.") var split = "val"
-  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize: String?
+  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize:
+    String?
   @Option(help: "Data loader worker threads.") var workers = 1
   @Option(help: "Also write the metrics as JSON to this file.") var json: String?
 
   func validate() throws {
     guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
-    guard DataSplit(rawValue: split) != nil else { throw ValidationError("--split must be train or val, got '\(split)'") }
+    guard DataSplit(rawValue: split) != nil else {
+      throw ValidationError("--split must be train or val, got '\(split)'")
+    }
   }
 
   func run() throws {
     let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
     let spec = data ?? loaded.trainOptions?.data ?? "synthetic"
     let norm = normalize ?? loaded.trainOptions?.normalize ?? "imagenet"
-    guard let normalization = Normalization(rawValue: norm) else { throw ValidationError("--normalize must be imagenet, caffe or none") }
+    guard let normalization = Normalization(rawValue: norm) else {
+      throw ValidationError("--normalize must be imagenet, caffe or none")
+    }
     let dataset = try openDataset(
       spec: spec, split: DataSplit(rawValue: split), seed: loaded.trainOptions?.seed ?? 0,
       imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
@@ -58,7 +64,9 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
     let folder = RunFolder(run)
     let fm = FileManager.default
     path = path ?? [folder.best, folder.last].first { fm.fileExists(atPath: $0.path) }?.path
-    guard path != nil else { throw DataError(file: folder.checkpoints.path, problem: "no checkpoint in this run folder") }
+    guard path != nil else {
+      throw DataError(file: folder.checkpoints.path, problem: "no checkpoint in this run folder")
+    }
     trainOptions = readTrainOptions(folder)
   } else if let weights {
     // runs/NAME/checkpoints/best.safetensors: the run's options (normalisation, data) still apply.

@@ -6,7 +6,10 @@ struct FCNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fcn",
     abstract: "Fully Convolutional Networks for semantic segmentation, on the CPU.",
-    subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, InfoCommand.self, ConvertCommand.self, BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self]
+    subcommands: [
+      DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, InfoCommand.self, ConvertCommand.self,
+      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self,
+    ]
   )
 
   /// Exit status: 0 success, 1 bad input or refused configuration (with a message naming the

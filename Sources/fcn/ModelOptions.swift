@@ -13,12 +13,15 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Head: paper (7×7 fc6, pad 100) or compact (1×1 fc6).") var head: String?
   @Option(help: "Backbone channel multiplier (1 = VGG's 64…512).") var width: Double = 1
   @Option(help: "Channels of fc6/fc7.") var fc: Int = 4096
-  @Flag(help: "Learn the bilinear upsampling deconvolutions instead of keeping them fixed.") var learnableUpsampling = false
+  @Flag(help: "Learn the bilinear upsampling deconvolutions instead of keeping them fixed.") var learnableUpsampling =
+    false
 
   func config(classes fallback: Int, seed: UInt64 = 0) throws -> ModelConfig {
     var h: Head?
     if let head {
-      guard let parsed = Head(rawValue: head) else { throw ValidationError("--head must be paper or compact, got '\(head)'") }
+      guard let parsed = Head(rawValue: head) else {
+        throw ValidationError("--head must be paper or compact, got '\(head)'")
+      }
       h = parsed
     }
     return try ModelConfig(

@@ -12,26 +12,35 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict", abstract: "Predict label masks for an image or a folder of images.")
 
-  @Option(name: .customLong("run"), help: "A training run folder (uses its best checkpoint and normalisation).") var runFolder: String?
+  @Option(name: .customLong("run"), help: "A training run folder (uses its best checkpoint and normalisation).")
+  var runFolder: String?
   @OptionGroup var modelOptions: ModelOptions
-  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch, e.g. the course class's state_dict).") var weights: String?
+  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch, e.g. the course class's state_dict).") var weights:
+    String?
   @Option(help: "An image file (PNG/JPEG) or a folder of them.") var input: String
   @Option(help: "Folder for <stem>.png palette masks and <stem>_overlay.png.") var output: String?
-  @Option(help: "Write float32 logits (N, C, H, W) to this .npy file (all inputs must share one size).") var saveLogits: String?
-  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize: String?
+  @Option(help: "Write float32 logits (N, C, H, W) to this .npy file (all inputs must share one size).") var saveLogits:
+    String?
+  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize:
+    String?
 
   func validate() throws {
     guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
-    guard output != nil || saveLogits != nil else { throw ValidationError("give --output DIR and/or --save-logits FILE.npy") }
+    guard output != nil || saveLogits != nil else {
+      throw ValidationError("give --output DIR and/or --save-logits FILE.npy")
+    }
   }
 
   func run() throws {
     let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
     let norm = normalize ?? loaded.trainOptions?.normalize ?? "imagenet"
-    guard let normalization = Normalization(rawValue: norm) else { throw ValidationError("--normalize must be imagenet, caffe or none") }
+    guard let normalization = Normalization(rawValue: norm) else {
+      throw ValidationError("--normalize must be imagenet, caffe or none")
+    }
     let files = try inputFiles(input)
     if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
-    var logits: [Float] = [], logitShape: [Int]?
+    var logits: [Float] = []
+    var logitShape: [Int]?
     try keepingInferenceCopies(of: loaded.model.parameters) {
       for file in files {
         let image = try readImage(file)
@@ -41,14 +50,18 @@ struct PredictCommand: ParsableCommand {
         let y = try loaded.model(Variable(x)).value
         let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         if let output {
-          let labels = LabelMap(width: image.width, height: image.height, labels: try argmaxLabels(y).map { UInt8(clamping: $0) })
+          let labels = LabelMap(
+            width: image.width, height: image.height, labels: try argmaxLabels(y).map { UInt8(clamping: $0) })
           try writeLabelMap(labels, to: (output as NSString).appendingPathComponent(stem + ".png"))
-          try writeImage(overlay(image, labels: labels), to: (output as NSString).appendingPathComponent(stem + "_overlay.png"))
+          try writeImage(
+            overlay(image, labels: labels), to: (output as NSString).appendingPathComponent(stem + "_overlay.png"))
         }
         if saveLogits != nil {
           let shape = [1] + Array(y.shape.dropFirst())
           if let s = logitShape, s != shape {
-            throw DataError(file: file, problem: "--save-logits needs inputs of one size: \(describe(s)) before, \(describe(shape)) here")
+            throw DataError(
+              file: file,
+              problem: "--save-logits needs inputs of one size: \(describe(s)) before, \(describe(shape)) here")
           }
           logitShape = shape
           logits += try y.toArray()
@@ -56,7 +69,8 @@ struct PredictCommand: ParsableCommand {
       }
     }
     if let saveLogits, let shape = logitShape {
-      try NumPy.write(HostArray(shape: [files.count] + shape.dropFirst(), floats: logits), to: URL(fileURLWithPath: saveLogits))
+      try NumPy.write(
+        HostArray(shape: [files.count] + shape.dropFirst(), floats: logits), to: URL(fileURLWithPath: saveLogits))
     }
     print("predicted \(files.count) image\(files.count == 1 ? "" : "s")" + (output.map { " → \($0)" } ?? ""))
   }

@@ -37,10 +37,16 @@ func score(predictions: String, groundTruth: String, classes: Int, ignore: Int) 
   for name in masks {
     let gtPath = (groundTruth as NSString).appendingPathComponent(name)
     let predPath = (predictions as NSString).appendingPathComponent(name)
-    guard fm.fileExists(atPath: predPath) else { throw DataError(file: predPath, problem: "missing prediction for \(gtPath)") }
-    let target = try readLabelMap(gtPath), predicted = try readLabelMap(predPath)
+    guard fm.fileExists(atPath: predPath) else {
+      throw DataError(file: predPath, problem: "missing prediction for \(gtPath)")
+    }
+    let target = try readLabelMap(gtPath)
+    let predicted = try readLabelMap(predPath)
     guard target.width == predicted.width, target.height == predicted.height else {
-      throw DataError(file: predPath, problem: "prediction is \(predicted.width)x\(predicted.height) but \(gtPath) is \(target.width)x\(target.height)")
+      throw DataError(
+        file: predPath,
+        problem:
+          "prediction is \(predicted.width)x\(predicted.height) but \(gtPath) is \(target.width)x\(target.height)")
     }
     do {
       try matrix.accumulate(predictions: predicted.labels.map(Int32.init), targets: target.labels.map(Int32.init))

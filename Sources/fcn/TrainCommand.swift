@@ -9,20 +9,23 @@ nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 
 struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "train", abstract: "Train an FCN; writes runs/NAME/ (config, log, checkpoints, metrics, plots, samples).")
+    commandName: "train",
+    abstract: "Train an FCN; writes runs/NAME/ (config, log, checkpoints, metrics, plots, samples).")
 
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var trainOptions: TrainArguments
 
   func run() throws {
     let (options, config, run) = try trainOptions.resolve(modelOptions)
-    try runTraining(options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom)
+    try runTraining(
+      options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom)
   }
 }
 
 /// Options of `fcn train` (and the defaults `fcn demo` overrides).
 struct TrainArguments: ParsableArguments {
-  @Option(help: "Data set KIND:PATH: synthetic[:N], folder:DIR, voc:DIR, coco:ANN.json, cityscapes:DIR.") var data = "synthetic:256"
+  @Option(help: "Data set KIND:PATH: synthetic[:N], folder:DIR, voc:DIR, coco:ANN.json, cityscapes:DIR.") var data =
+    "synthetic:256"
   @Option(help: "Images folder for coco:ANN.json (default: next to the JSON).") var images: String?
   @Option(help: "Training crop HxW (default: synthetic images' size; whole images otherwise).") var crop: String?
   @Option(help: "Size HxW of generated synthetic images.") var syntheticSize = "64x64"
@@ -36,10 +39,14 @@ struct TrainArguments: ParsableArguments {
   @Option(help: "poly, step, cosine or constant.") var schedule = "poly"
   @Option(help: "Linear warm-up steps.") var warmup = 0
   @Option(help: "Clip gradients to this global L2 norm.") var clipNorm: Float?
-  @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights: String?
+  @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights:
+    String?
   @Option(help: "fp32 or bf16.") var precision = "fp32"
   @Option(help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
-  @Option(name: .customLong("init"), help: "Initial weights: a .pth/.safetensors (torchvision VGG, a state_dict, or a run's checkpoint).") var initFrom: String?
+  @Option(
+    name: .customLong("init"),
+    help: "Initial weights: a .pth/.safetensors (torchvision VGG, a state_dict, or a run's checkpoint).") var initFrom:
+    String?
   @Option(help: "Random seed (data order, augmentation, initialisation, dropout).") var seed: UInt64 = 0
   @Option(help: "Data loader worker threads.") var workers = 1
   @Option(help: "Run folder.") var run = "runs/train"
@@ -64,7 +71,9 @@ struct TrainArguments: ParsableArguments {
     let trainSet = try openDataset(
       spec: data, split: .train, seed: seed, imagesDirectory: images, syntheticSize: o.syntheticSize)
     let config = try model.config(classes: trainSet.classCount, seed: seed)
-    if let classWeights { o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes) }
+    if let classWeights {
+      o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes)
+    }
     return (o, config, RunFolder(run))
   }
 }
@@ -74,7 +83,9 @@ func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, res
   if let initFrom, !resume {
     let source = try WeightSource(initFrom)
     let report = try ModelWeights.load(source.tensors, into: model, strict: false)
-    print("init: loaded \(report.loaded.count) tensors from \(initFrom)" + (report.missing.isEmpty ? "" : " (\(report.missing.count) kept at their initial values)"))
+    print(
+      "init: loaded \(report.loaded.count) tensors from \(initFrom)"
+        + (report.missing.isEmpty ? "" : " (\(report.missing.count) kept at their initial values)"))
   }
   let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
   let trainer = try Trainer(options: options, model: model, modelConfig: configJSON, run: run)
@@ -85,7 +96,8 @@ func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, res
   let result = try trainer.train(resume: resume)
   signal(SIGINT, SIG_DFL)
   if let m = result.metrics {
-    print(String(format: "done: %d steps, val mIoU %.4f, pixel accuracy %.4f", result.steps, m.meanIoU, m.pixelAccuracy))
+    print(
+      String(format: "done: %d steps, val mIoU %.4f, pixel accuracy %.4f", result.steps, m.meanIoU, m.pixelAccuracy))
   }
 }
 
@@ -97,17 +109,23 @@ func loadClassWeights(_ spec: String, dataset: SegmentationDataset, classes: Int
       for l in try dataset.sample(at: i).mask.labels where Int(l) < classes { counts[Int(l)] += 1 }
     }
     let present = counts.filter { $0 > 0 }.sorted()
-    guard !present.isEmpty else { throw ValidationError("--class-weights auto: no labelled pixels in \(dataset.description)") }
+    guard !present.isEmpty else {
+      throw ValidationError("--class-weights auto: no labelled pixels in \(dataset.description)")
+    }
     let median = present[present.count / 2]
     return counts.map { $0 > 0 ? Float(median / $0) : 0 }
   }
-  guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw DataError(file: spec, problem: "cannot read class weights") }
+  guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
+    throw DataError(file: spec, problem: "cannot read class weights")
+  }
   let weights = try text.split(whereSeparator: \.isNewline).map { line -> Float in
     guard let w = Float(line.trimmingCharacters(in: .whitespaces)), w >= 0 else {
       throw DataError(file: spec, problem: "'\(line)' is not a non-negative number")
     }
     return w
   }
-  guard weights.count == classes else { throw DataError(file: spec, problem: "\(weights.count) weights for \(classes) classes") }
+  guard weights.count == classes else {
+    throw DataError(file: spec, problem: "\(weights.count) weights for \(classes) classes")
+  }
   return weights
 }

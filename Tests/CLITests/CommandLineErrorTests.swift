@@ -10,7 +10,9 @@ final class CommandLineErrorTests: XCTestCase {
     _ r: FCN.Result, status: Int32, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line
   ) {
     XCTAssertEqual(r.status, status, "exit status; stderr: \(r.stderr)", file: file, line: line)
-    for n in needles { XCTAssertTrue(r.stderr.contains(n), "stderr should name \(n): \(r.stderr)", file: file, line: line) }
+    for n in needles {
+      XCTAssertTrue(r.stderr.contains(n), "stderr should name \(n): \(r.stderr)", file: file, line: line)
+    }
   }
 
   func testMissingDataFolderNamesThePath() throws {
@@ -25,7 +27,8 @@ final class CommandLineErrorTests: XCTestCase {
   func testEvalOnMissingDataFolderNamesThePath() throws {
     let dir = try makeTempDir(self)
     let missing = dir.appendingPathComponent("gone").path
-    let r = try FCN.run(["eval", "--weights", try TinyRun.weights().path, "--data", "folder:\(missing)"], outputIn: dir)
+    let r = try FCN.run(
+      ["eval", "--weights", try TinyRun.weights().path, "--data", "folder:\(missing)"], outputIn: dir)
     assertFails(r, status: 1, mentions: [missing])
   }
 
@@ -35,9 +38,12 @@ final class CommandLineErrorTests: XCTestCase {
     let input = dir.appendingPathComponent("cut.png")
     try Data(png.prefix(png.count / 2)).write(to: input)
     let out = dir.appendingPathComponent("out")
-    let r = try FCN.run(["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
+    let r = try FCN.run(
+      ["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
     assertFails(r, status: 1, mentions: [input.path])
-    XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("cut.png").path), "no mask for an unreadable image")
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: out.appendingPathComponent("cut.png").path),
+      "no mask for an unreadable image")
   }
 
   /// A --crop that is not HxW cannot be understood, like `--batch abc`: a usage error (2).
@@ -54,7 +60,8 @@ final class CommandLineErrorTests: XCTestCase {
   func testCropTooLargeForMemoryIsRefusedNamingTheOption() throws {
     let dir = try makeTempDir(self)
     let run = dir.appendingPathComponent("run")
-    let r = try FCN.run(TinyRun.trainArguments(run: run) + ["--batch", "1", "--crop", "60000x60000"], outputIn: dir, timeout: 30)
+    let r = try FCN.run(
+      TinyRun.trainArguments(run: run) + ["--batch", "1", "--crop", "60000x60000"], outputIn: dir, timeout: 30)
     assertFails(r, status: 1, mentions: ["refusing", "--crop"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints").path))
   }
@@ -72,10 +79,16 @@ final class CommandLineErrorTests: XCTestCase {
     let run = dir.appendingPathComponent("run")
     // 100000 samples (generated lazily) so the batch is not refused for the data set's size;
     // 256×256 so the estimate (terabytes) exceeds any machine's memory.
-    let arguments = TinyRun.trainArguments(run: run) + ["--data", "synthetic:100000", "--synthetic-size", "256x256", "--batch", "100000"]
+    let arguments =
+      TinyRun.trainArguments(run: run) + [
+        "--data", "synthetic:100000", "--synthetic-size", "256x256", "--batch", "100000",
+      ]
     let r = try FCN.run(arguments, outputIn: dir, timeout: 30)
-    assertFails(r, status: 1, mentions: ["refusing", "batch 100000", "needs about", "available", "Try:", "--batch", "--accumulate"])
+    assertFails(
+      r, status: 1,
+      mentions: ["refusing", "batch 100000", "needs about", "available", "Try:", "--batch", "--accumulate"])
     XCTAssertLessThan(r.seconds, 10, "the refusal took \(r.seconds) s")
-    XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/last.safetensors").path))
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/last.safetensors").path))
   }
 }

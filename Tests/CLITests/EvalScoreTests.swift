@@ -11,7 +11,9 @@ final class EvalScoreTests: XCTestCase {
   /// classes.txt with the model's six classes; every image in the val split.
   func makeFolderDataset(_ root: URL) throws {
     let fm = FileManager.default
-    for d in ["images", "masks"] { try fm.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true) }
+    for d in ["images", "masks"] {
+      try fm.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true)
+    }
     let items = [("s0", "png", 45, 37), ("s1", "jpg", 33, 40), ("s2", "png", 50, 29)]
     for (i, (stem, ext, width, height)) in items.enumerated() {
       let sample = try SyntheticShapes(count: 8, width: width, height: height, seed: 21).sample(at: i)
@@ -29,23 +31,35 @@ final class EvalScoreTests: XCTestCase {
 
   func testEvalEqualsScoreOfPredictedMasks() throws {
     let dir = try makeTempDir(self)
-    let data = dir.appendingPathComponent("data"), predictions = dir.appendingPathComponent("pred")
+    let data = dir.appendingPathComponent("data")
+    let predictions = dir.appendingPathComponent("pred")
     try makeFolderDataset(data)
     let weights = try TinyRun.weights().path
-    let evalJSON = dir.appendingPathComponent("eval.json"), scoreJSON = dir.appendingPathComponent("score.json")
+    let evalJSON = dir.appendingPathComponent("eval.json")
+    let scoreJSON = dir.appendingPathComponent("score.json")
 
-    let e = try FCN.run(["eval", "--weights", weights, "--data", "folder:\(data.path)", "--json", evalJSON.path], outputIn: dir)
+    let e = try FCN.run(
+      ["eval", "--weights", weights, "--data", "folder:\(data.path)", "--json", evalJSON.path], outputIn: dir)
     XCTAssertEqual(e.status, 0, e.stderr)
-    let p = try FCN.run(["predict", "--weights", weights, "--input", data.appendingPathComponent("images").path, "--output", predictions.path], outputIn: dir)
+    let p = try FCN.run(
+      [
+        "predict", "--weights", weights, "--input", data.appendingPathComponent("images").path, "--output",
+        predictions.path,
+      ], outputIn: dir)
     XCTAssertEqual(p.status, 0, p.stderr)
     let s = try FCN.run(
-      ["score", "--pred", predictions.path, "--gt", data.appendingPathComponent("masks").path, "--classes", "\(TinyRun.classes)", "--json", scoreJSON.path],
+      [
+        "score", "--pred", predictions.path, "--gt", data.appendingPathComponent("masks").path, "--classes",
+        "\(TinyRun.classes)", "--json", scoreJSON.path,
+      ],
       outputIn: dir)
     XCTAssertEqual(s.status, 0, s.stderr)
 
     // Guard against a vacuous pass: masks of one class hardly depend on the input's pixels.
     var classes = Set<UInt8>()
-    for stem in ["s0", "s1", "s2"] { classes.formUnion(try readLabelMap(predictions.appendingPathComponent("\(stem).png").path).labels) }
+    for stem in ["s0", "s1", "s2"] {
+      classes.formUnion(try readLabelMap(predictions.appendingPathComponent("\(stem).png").path).labels)
+    }
     XCTAssertGreaterThanOrEqual(classes.count, 3, "predicted classes \(classes)")
 
     var evaluated = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: evalJSON))
@@ -53,7 +67,8 @@ final class EvalScoreTests: XCTestCase {
     // eval knows the data set's class names and score does not; everything else must agree.
     (evaluated.classNames, scored.classNames) = (nil, nil)
     XCTAssertEqual(evaluated, scored)
-    let pixels: Int64 = 45 * 37 + 33 * 40 + 50 * 29, ignored: Int64 = 3 * 33
+    let pixels: Int64 = 45 * 37 + 33 * 40 + 50 * 29
+    let ignored: Int64 = 3 * 33
     XCTAssertEqual(evaluated.countedPixels, pixels - ignored, "ignored pixels must not count")
     XCTAssertEqual(evaluated.classes, TinyRun.classes)
   }

@@ -95,8 +95,10 @@ enum FCN {
   }
 
   /// Runs `fcn arguments…` to completion.
-  static func run(_ arguments: [String], outputIn directory: URL, timeout: Double = 120,
-                  file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+  static func run(
+    _ arguments: [String], outputIn directory: URL, timeout: Double = 120,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws -> Result {
     try Running(arguments, outputIn: directory).wait(timeout: timeout, file: file, line: line)
   }
 }

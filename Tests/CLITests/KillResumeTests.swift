@@ -13,7 +13,8 @@ final class KillResumeTests: XCTestCase {
 
   func testKilledAndResumedRunEqualsUninterruptedRunBitForBit() throws {
     let dir = try makeTempDir(self)
-    let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
+    let a = dir.appendingPathComponent("a")
+    let b = dir.appendingPathComponent("b")
     let straight = try FCN.run(TinyRun.trainArguments(run: a, steps: Self.steps), outputIn: dir)
     XCTAssertEqual(straight.status, 0, straight.stderr)
 
@@ -26,7 +27,9 @@ final class KillResumeTests: XCTestCase {
       // file (old or new), never a torn one — that is what the atomic write promises.
       // Each new version is read once (a rename gives it a new inode; an in-place rewrite would
       // change its size or time), which keeps the poller from starving the trainer of CPU.
-      var reads = 0, seen = 0, lastVersion: String?
+      var reads = 0
+      var seen = 0
+      var lastVersion: String?
       let deadline = Date().addingTimeInterval(120)
       while seen < target && Date() < deadline && running.process.isRunning {
         if let version = fileVersion(lastB), version != lastVersion {
@@ -41,14 +44,18 @@ final class KillResumeTests: XCTestCase {
       }
       running.kill()
       let killed = running.wait()
-      XCTAssertTrue(running.wasKilledBySignal, "run B finished (status \(killed.status)) before it could be killed at step \(target); raise steps")
+      XCTAssertTrue(
+        running.wasKilledBySignal,
+        "run B finished (status \(killed.status)) before it could be killed at step \(target); raise steps")
       XCTAssertGreaterThan(reads, 0)
       // After the kill the checkpoint is still a valid file with a step we can resume from.
       let step = try checkpointStep(lastB)
       XCTAssertGreaterThanOrEqual(step, target)
       XCTAssertLessThan(step, Self.steps, "killed at step \(step): not mid-way")
       resumedFrom.append(step)
-      print("kill/resume: run B killed with SIGKILL, last checkpoint at step \(step) (\(reads) versions read while training, all whole)")
+      print(
+        "kill/resume: run B killed with SIGKILL, last checkpoint at step \(step) (\(reads) versions read while training, all whole)"
+      )
       arguments = TinyRun.trainArguments(run: b, steps: Self.steps) + ["--resume"]
       // What a kill during the checkpoint's write leaves (it happens, but not on cue): the
       // temporary file of the dead writer, which the resumed run must clean up.
@@ -60,12 +67,16 @@ final class KillResumeTests: XCTestCase {
     XCTAssertTrue(resumed.stdout.contains("resuming"), resumed.stdout)
 
     // Model weights, optimiser state and the train state (step, loader position, dropout RNG).
-    let (tensorsA, metadataA) = try SafeTensors.read(contentsOf: a.appendingPathComponent("checkpoints/last.safetensors"))
+    let (tensorsA, metadataA) = try SafeTensors.read(
+      contentsOf: a.appendingPathComponent("checkpoints/last.safetensors"))
     let (tensorsB, metadataB) = try SafeTensors.read(contentsOf: lastB)
     XCTAssertEqual(Set(tensorsA.keys), Set(tensorsB.keys))
     XCTAssertFalse(tensorsA.isEmpty)
-    let differing = tensorsA.filter { name, x in x.shape != tensorsB[name]?.shape || x.bytes != tensorsB[name]?.bytes }.keys.sorted()
-    XCTAssertEqual(differing, [], "\(differing.count) of \(tensorsA.count) tensors differ after kill + resume from steps \(resumedFrom)")
+    let differing = tensorsA.filter { name, x in x.shape != tensorsB[name]?.shape || x.bytes != tensorsB[name]?.bytes }
+      .keys.sorted()
+    XCTAssertEqual(
+      differing, [],
+      "\(differing.count) of \(tensorsA.count) tensors differ after kill + resume from steps \(resumedFrom)")
     XCTAssertEqual(try trainState(metadataA), try trainState(metadataB))
     XCTAssertEqual(try trainState(metadataA)["step"] as? Int, Self.steps)
     XCTAssertEqual(
@@ -73,7 +84,8 @@ final class KillResumeTests: XCTestCase {
       ["best.safetensors", "last.safetensors"], "nothing left behind by the killed runs")
     // The final evaluation saw the same weights, so the metrics file matches to the byte.
     XCTAssertEqual(
-      try Data(contentsOf: a.appendingPathComponent("metrics.json")), try Data(contentsOf: b.appendingPathComponent("metrics.json")))
+      try Data(contentsOf: a.appendingPathComponent("metrics.json")),
+      try Data(contentsOf: b.appendingPathComponent("metrics.json")))
   }
 
   /// Inode, size and modification time; nil while the file does not exist.

@@ -15,18 +15,23 @@ final class PredictTests: XCTestCase {
   func testPredictWritesMasksOverlaysAndLogits() throws {
     let dir = try makeTempDir(self)
     let weights = try TinyRun.weights()
-    let inputs = dir.appendingPathComponent("inputs"), out = dir.appendingPathComponent("out")
+    let inputs = dir.appendingPathComponent("inputs")
+    let out = dir.appendingPathComponent("out")
     try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
     try writeImage(inputImage(0), to: inputs.appendingPathComponent("a.png").path)
     try writeImage(inputImage(1), to: inputs.appendingPathComponent("b.jpg").path)
     let logitsURL = dir.appendingPathComponent("logits.npy")
 
     let r = try FCN.run(
-      ["predict", "--weights", weights.path, "--input", inputs.path, "--output", out.path, "--save-logits", logitsURL.path],
+      [
+        "predict", "--weights", weights.path, "--input", inputs.path, "--output", out.path, "--save-logits",
+        logitsURL.path,
+      ],
       outputIn: dir)
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertEqual(
-      try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), ["a.png", "a_overlay.png", "b.png", "b_overlay.png"])
+      try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
+      ["a.png", "a_overlay.png", "b.png", "b_overlay.png"])
 
     // Logits: one (C, H, W) slab per input, in file-name order.
     let logits = try NumPy.read(contentsOf: logitsURL)
@@ -44,19 +49,25 @@ final class PredictTests: XCTestCase {
       XCTAssertEqual([mask.height, mask.width], [37, 45], "\(stem): mask size")
       XCTAssertEqual(try pngColourType(maskPath), 3, "\(stem).png should be a palette PNG")
       XCTAssertEqual(try readImage(maskPath), VOCPalette.colourize(mask), "\(stem).png colours are the VOC palette")
-      XCTAssertEqual(mask.labels, argmax(values, item: n, classes: TinyRun.classes, pixels: 37 * 45), "\(stem): mask is not the logits' argmax")
-      XCTAssertEqual(try readImage(out.appendingPathComponent("\(stem)_overlay.png").path), overlay(image, labels: mask))
+      XCTAssertEqual(
+        mask.labels, argmax(values, item: n, classes: TinyRun.classes, pixels: 37 * 45),
+        "\(stem): mask is not the logits' argmax")
+      XCTAssertEqual(
+        try readImage(out.appendingPathComponent("\(stem)_overlay.png").path), overlay(image, labels: mask))
       predicted.formUnion(mask.labels)
     }
-    XCTAssertGreaterThanOrEqual(predicted.count, 3, "masks of one or two classes would hide argmax mistakes: \(predicted)")
+    XCTAssertGreaterThanOrEqual(
+      predicted.count, 3, "masks of one or two classes would hide argmax mistakes: \(predicted)")
   }
 
   /// A single file (not a folder) as input, at another size: the mask follows that size.
   func testPredictOnOneJPEGFileKeepsItsSize() throws {
     let dir = try makeTempDir(self)
-    let input = dir.appendingPathComponent("tall.jpeg"), out = dir.appendingPathComponent("out")
+    let input = dir.appendingPathComponent("tall.jpeg")
+    let out = dir.appendingPathComponent("out")
     try writeImage(inputImage(2, width: 29, height: 50), to: input.path)
-    let r = try FCN.run(["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
+    let r = try FCN.run(
+      ["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
     XCTAssertEqual(r.status, 0, r.stderr)
     let mask = try readLabelMap(out.appendingPathComponent("tall.png").path)
     XCTAssertEqual([mask.height, mask.width], [50, 29])
@@ -67,7 +78,9 @@ final class PredictTests: XCTestCase {
   func argmax(_ z: [Float], item: Int, classes: Int, pixels: Int) -> [UInt8] {
     (0..<pixels).map { i in
       var best = 0
-      for c in 1..<classes where z[(item * classes + c) * pixels + i] > z[(item * classes + best) * pixels + i] { best = c }
+      for c in 1..<classes where z[(item * classes + c) * pixels + i] > z[(item * classes + best) * pixels + i] {
+        best = c
+      }
       return UInt8(best)
     }
   }

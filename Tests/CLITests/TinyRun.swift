@@ -40,7 +40,8 @@ enum TinyRun {
     let result = try FCN.run(trainArguments(run: run, steps: 10, checkpointEvery: 0), outputIn: dir)
     guard result.status == 0 else { throw TrainFailed(stderr: result.stderr) }
 
-    let (tensors, metadata) = try SafeTensors.read(contentsOf: run.appendingPathComponent("checkpoints/last.safetensors"))
+    let (tensors, metadata) = try SafeTensors.read(
+      contentsOf: run.appendingPathComponent("checkpoints/last.safetensors"))
     var model = tensors.filter { !$0.key.hasPrefix("optimizer/") }
     var state: UInt64 = 0x5EED
     for name in model.keys.sorted() where name.hasPrefix("score_") {

@@ -39,7 +39,8 @@ final class GeometryTests: XCTestCase {
     XCTAssertEqual(c.throughWindow(kernel: 2, stride: 2, padding: 0), CoordMap(stride: 2, offset: -98.5))
     // k4 s2 deconv of a stride-32 map at 12.5: 12.5 − 32 · 1.5 / 2 = −11.5, stride 16.
     XCTAssertEqual(
-      CoordMap(stride: 32, offset: 12.5).throughTransposed(kernel: 4, stride: 2, padding: 0), CoordMap(stride: 16, offset: -11.5))
+      CoordMap(stride: 32, offset: 12.5).throughTransposed(kernel: 4, stride: 2, padding: 0),
+      CoordMap(stride: 16, offset: -11.5))
     XCTAssertEqual(CoordMap(stride: 16, offset: -91.5).cropOffset(toAlignWith: CoordMap(stride: 16, offset: -11.5)), 5)
     XCTAssertNil(CoordMap(stride: 16, offset: 0).cropOffset(toAlignWith: CoordMap(stride: 8, offset: 0)))
   }
@@ -48,7 +49,8 @@ final class GeometryTests: XCTestCase {
     // Every VGG depth has the same five pools and 3×3/pad-1 convs after conv1_1, so the
     // offsets are the same; BatchNorm changes nothing geometric.
     for b in Backbone.allCases {
-      XCTAssertEqual(offsets(try small("fcn8s", backbone: b)), ["score_pool4c": 5, "score_pool3c": 9, "score": 31], b.rawValue)
+      XCTAssertEqual(
+        offsets(try small("fcn8s", backbone: b)), ["score_pool4c": 5, "score_pool3c": 9, "score": 31], b.rawValue)
     }
   }
 
@@ -68,7 +70,8 @@ final class GeometryTests: XCTestCase {
     for head in [Head.compact] {
       let model = try small("fcn8s", head: head)
       for (h, w) in sizes {
-        XCTAssertEqual(try model(Variable(Tensor.zeros(shape: [2, 3, h, w]))).shape, [2, 3, h, w], "compact fcn8s \(h)x\(w)")
+        XCTAssertEqual(
+          try model(Variable(Tensor.zeros(shape: [2, 3, h, w]))).shape, [2, 3, h, w], "compact fcn8s \(h)x\(w)")
       }
     }
   }

@@ -7,7 +7,8 @@ final class InfoReportTests: XCTestCase {
     let info = try modelInfo(config: config, height: 375, width: 500, batch: 1)
     // By hand: VGG16 convs 14,714,688; fc6 4096·512·49 + 4096; fc7 4096² + 4096; score_fr
     // 4096·21 + 21; score_pool4 512·21 + 21; score_pool3 256·21 + 21; deconvs 21²·(16 + 16 + 256).
-    let expected = 14_714_688 + (4096 * 512 * 49 + 4096) + (4096 * 4096 + 4096) + (4096 * 21 + 21) + (512 * 21 + 21)
+    let expected =
+      14_714_688 + (4096 * 512 * 49 + 4096) + (4096 * 4096 + 4096) + (4096 * 21 + 21) + (512 * 21 + 21)
       + (256 * 21 + 21) + 21 * 21 * (16 + 16 + 256)
     XCTAssertEqual(info.parameterCount, expected)
     XCTAssertEqual(info.trainableParameterCount, expected - 21 * 21 * (16 + 16 + 256), "bilinear deconvs are frozen")
@@ -38,6 +39,7 @@ final class InfoReportTests: XCTestCase {
     XCTAssertTrue(notes.contains("pads to 256×256"), notes)
     XCTAssertFalse(try infoReport(config: config, height: 250, width: 250, batch: 2).isEmpty)
     XCTAssertEqual(info.layers.last?.outputShape, [2, 5, 250, 250])
-    XCTAssertEqual(info.layers.first { $0.name == "conv4.12" }?.outputShape, [2, 32, 16, 16], "pool4 of the padded 256×256 input")
+    XCTAssertEqual(
+      info.layers.first { $0.name == "conv4.12" }?.outputShape, [2, 32, 16, 16], "pool4 of the padded 256×256 input")
   }
 }

@@ -14,7 +14,9 @@ final class ModelGoldenTests: XCTestCase {
   static var report: [String: (relative: Double, absolute: Double)] = [:]
 
   override class func tearDown() {
-    for (k, v) in report.sorted(by: { $0.key < $1.key }) { print(String(format: "model golden %@ max rel err %.2e, max abs err %.2e", k, v.relative, v.absolute)) }
+    for (k, v) in report.sorted(by: { $0.key < $1.key }) {
+      print(String(format: "model golden %@ max rel err %.2e, max abs err %.2e", k, v.relative, v.absolute))
+    }
   }
 
   func reference(_ key: String) throws -> HostArray {
@@ -30,7 +32,8 @@ final class ModelGoldenTests: XCTestCase {
     let ref = try reference(key)
     XCTAssertEqual(got.shape, ref.shape, key, file: file, line: line)
     guard got.shape == ref.shape else { return }
-    let a = try got.toArray(), b = try ref.floats()
+    let a = try got.toArray()
+    let b = try ref.floats()
     let err = relativeError(a, b)
     Self.report[key] = (err, zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0)
     XCTAssertLessThanOrEqual(err, 1e-4, "\(key): max relative error \(err)", file: file, line: line)
@@ -65,7 +68,10 @@ final class ModelGoldenTests: XCTestCase {
     try tape.backward(from: y, seed: pattern(y.shape, salt: 2))
     let byName = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter) })
     for name in grads {
-      guard let p = byName[name] else { XCTFail("\(model.config.name) has no parameter \(name)"); continue }
+      guard let p = byName[name] else {
+        XCTFail("\(model.config.name) has no parameter \(name)")
+        continue
+      }
       try expect(p.grad, "\(prefix).grad.\(name)")
     }
   }
@@ -75,7 +81,8 @@ final class ModelGoldenTests: XCTestCase {
     "pool4_conv.bias", "upsample_double.weight", "upsample8.bias",
   ]
   static let paperGrads = [
-    "conv1_1.weight", "conv3_2.bias", "conv5_3.weight", "fc6.weight", "fc7.bias", "score_fr.weight", "score_pool4.weight",
+    "conv1_1.weight", "conv3_2.bias", "conv5_3.weight", "fc6.weight", "fc7.bias", "score_fr.weight",
+    "score_pool4.weight",
     "score_pool3.bias", "upscore2.weight", "upscore_pool4.weight", "upscore8.weight",
   ]
 
@@ -117,7 +124,8 @@ final class ModelVariantGoldenTests: XCTestCase {
     guard let ref = golden[key] else { return XCTFail("missing fixture \(key): run tools/make_model_golden.py") }
     XCTAssertEqual(got.shape, ref.shape, key)
     guard got.shape == ref.shape else { return }
-    let a = try got.toArray(), b = try ref.floats()
+    let a = try got.toArray()
+    let b = try ref.floats()
     let err = relativeError(a, b)
     let absolute = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
     print(String(format: "model golden %@ max rel err %.2e, max abs err %.2e", key, err, absolute))
@@ -128,8 +136,10 @@ final class ModelVariantGoldenTests: XCTestCase {
     for name in ["fcn32s", "fcn16s", "fcn8s-atonce"] {
       let m = try makeModel(ModelConfig(model: name, classes: 3, width: 1.0 / 16, fc: 32))
       // fcn8s's weights; upscore / upscore16 keep their bilinear initialisation on both sides.
-      let report = try m.loadStateDict(TorchCheckpoint.load(contentsOf: Fixtures.url("fcn8s_narrow.pth")), strict: false)
-      XCTAssertEqual(report.missing, name == "fcn32s" ? ["upscore.weight"] : name == "fcn16s" ? ["upscore16.weight"] : [])
+      let report = try m.loadStateDict(
+        TorchCheckpoint.load(contentsOf: Fixtures.url("fcn8s_narrow.pth")), strict: false)
+      XCTAssertEqual(
+        report.missing, name == "fcn32s" ? ["upscore.weight"] : name == "fcn16s" ? ["upscore16.weight"] : [])
       m.setTraining(false)
       let key = name == "fcn8s-atonce" ? "fcnatonce" : name
       try compare(m(Variable(pattern([1, 3, 40, 56], salt: 1))).value, "\(key).1x40x56.logits")
@@ -167,7 +177,9 @@ final class ModelVariantGoldenTests: XCTestCase {
   func testEveryLayerShapeMatchesPyTorch() throws {
     try checkShapes("fcn8s", ModelConfig(model: "fcn8s", classes: 3, width: 1.0 / 16, fc: 32)) { $0 }
     // The course class's block outputs are its nn.Sequential's last module, the pool: conv1.6 … conv5.12.
-    let poolOf = ["conv1": "conv1.6", "conv2": "conv2.6", "conv3": "conv3.12", "conv4": "conv4.12", "conv5": "conv5.12"]
+    let poolOf = [
+      "conv1": "conv1.6", "conv2": "conv2.6", "conv3": "conv3.12", "conv4": "conv4.12", "conv5": "conv5.12",
+    ]
     try checkShapes("seed8", ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32)) { poolOf[$0] ?? $0 }
   }
 }

@@ -6,7 +6,9 @@ import XCTest
 /// The memory estimate of `fcn info` (used by the trainer to refuse runs that would not fit)
 /// against the buffer pool's real high-water mark.
 final class ModelInfoMemoryTests: XCTestCase {
-  func measure(_ name: String, batch b: Int, height h: Int, width w: Int) throws -> (estimate: ModelInfo, training: Int, inference: Int) {
+  func measure(_ name: String, batch b: Int, height h: Int, width w: Int) throws -> (
+    estimate: ModelInfo, training: Int, inference: Int
+  ) {
     let config = try ModelConfig(model: name, classes: 21, width: 1.0 / 8, fc: 128)
     let info = try modelInfo(config: config, height: h, width: w, batch: b)
     BufferPool.shared.trim()
@@ -36,10 +38,12 @@ final class ModelInfoMemoryTests: XCTestCase {
   func testEstimatesAreWithin20PercentOfThePool() throws {
     for (name, b, h, w) in [("fcn8s", 2, 96, 96), ("seed-fcn16", 1, 100, 70)] {
       let (info, training, inference) = try measure(name, batch: b, height: h, width: w)
-      let t = Double(info.trainingBytes) / Double(training), i = Double(info.inferenceBytes) / Double(inference)
+      let t = Double(info.trainingBytes) / Double(training)
+      let i = Double(info.inferenceBytes) / Double(inference)
       print(String(format: "memory %@ %dx%dx%d: training estimate/measured %.2f, inference %.2f", name, b, h, w, t, i))
       XCTAssertTrue((0.8...1.2).contains(t), "\(name): training estimate \(info.trainingBytes) vs measured \(training)")
-      XCTAssertTrue((0.8...1.2).contains(i), "\(name): inference estimate \(info.inferenceBytes) vs measured \(inference)")
+      XCTAssertTrue(
+        (0.8...1.2).contains(i), "\(name): inference estimate \(info.inferenceBytes) vs measured \(inference)")
     }
   }
 }

@@ -9,7 +9,8 @@ final class TrainingSmokeTests: XCTestCase {
     let m = try makeModel(ModelConfig(model: "fcn8s", classes: 3, width: 1.0 / 16, fc: 32, seed: 1))
     let (n, h, w) = (1, 40, 36)
     // Class 0 on the left third, 1 in the middle, 2 on the right; the image says so in its channels.
-    var pixels = [Float](repeating: 0, count: n * 3 * h * w), labels = [Int32](repeating: 0, count: n * h * w)
+    var pixels = [Float](repeating: 0, count: n * 3 * h * w)
+    var labels = [Int32](repeating: 0, count: n * h * w)
     for b in 0..<n {
       for y in 0..<h {
         for x in 0..<w {

@@ -9,7 +9,8 @@ import XCTest
 final class WeightsTests: XCTestCase {
   func small(_ name: String, backbone: Backbone? = nil, head: Head? = nil, frozen: Bool? = nil) throws -> FCNModel {
     try makeModel(
-      ModelConfig(model: name, classes: 3, backbone: backbone, head: head, width: 1.0 / 16, fc: 16, frozenUpsampling: frozen))
+      ModelConfig(
+        model: name, classes: 3, backbone: backbone, head: head, width: 1.0 / 16, fc: 16, frozenUpsampling: frozen))
   }
 
   func values(_ m: FCNModel, _ key: String) throws -> [Float] {
@@ -30,8 +31,11 @@ final class WeightsTests: XCTestCase {
     var dict = try m.exportStateDict()
     dict["conv1_1.weight"] = HostArray(shape: [5, 3, 3, 3], floats: [Float](repeating: 0, count: 135))
     XCTAssertThrowsError(try m.loadStateDict(dict)) { error in
-      XCTAssertEqual(error as? FCNError, .shapeMismatch(key: "conv1_1.weight", expected: [4, 3, 3, 3], got: [5, 3, 3, 3]))
-      XCTAssertTrue("\(error)".contains("conv1_1.weight") && "\(error)".contains("[4, 3, 3, 3]") && "\(error)".contains("[5, 3, 3, 3]"))
+      XCTAssertEqual(
+        error as? FCNError, .shapeMismatch(key: "conv1_1.weight", expected: [4, 3, 3, 3], got: [5, 3, 3, 3]))
+      XCTAssertTrue(
+        "\(error)".contains("conv1_1.weight") && "\(error)".contains("[4, 3, 3, 3]")
+          && "\(error)".contains("[5, 3, 3, 3]"))
     }
   }
 
@@ -39,10 +43,14 @@ final class WeightsTests: XCTestCase {
     let m = try small("fcn16s")
     var dict = try m.exportStateDict()
     dict["score_pool4.bias"] = nil
-    XCTAssertThrowsError(try m.loadStateDict(dict)) { XCTAssertEqual($0 as? FCNError, .missingKeys(["score_pool4.bias"])) }
+    XCTAssertThrowsError(try m.loadStateDict(dict)) {
+      XCTAssertEqual($0 as? FCNError, .missingKeys(["score_pool4.bias"]))
+    }
     dict = try m.exportStateDict()
     dict["extra.weight"] = HostArray(shape: [1], floats: [1])
-    XCTAssertThrowsError(try m.loadStateDict(dict)) { XCTAssertEqual($0 as? FCNError, .unexpectedKeys(["extra.weight"])) }
+    XCTAssertThrowsError(try m.loadStateDict(dict)) {
+      XCTAssertEqual($0 as? FCNError, .unexpectedKeys(["extra.weight"]))
+    }
     let report = try m.loadStateDict(dict, strict: false)
     XCTAssertEqual(report.unexpected, ["extra.weight"])
     XCTAssertTrue(report.missing.isEmpty)
@@ -77,7 +85,8 @@ final class WeightsTests: XCTestCase {
     try scramble(s16, seed: 2)
     let s8 = try small("fcn8s")
     let r8 = try s8.load(from: s16)
-    XCTAssertEqual(Set(r8.missing), ["score_pool3.weight", "score_pool3.bias", "upscore_pool4.weight", "upscore8.weight"])
+    XCTAssertEqual(
+      Set(r8.missing), ["score_pool3.weight", "score_pool3.bias", "upscore_pool4.weight", "upscore8.weight"])
     for key in ["conv3_3.weight", "fc6.bias", "score_fr.bias", "score_pool4.weight", "upscore2.weight"] {
       XCTAssertEqual(try values(s8, key), try values(s16, key), key)
     }
@@ -92,7 +101,9 @@ final class WeightsTests: XCTestCase {
     XCTAssertEqual(try values(m, "upscore2.weight"), bilinearKernel(in: 3, out: 3, size: 4))
     let byName = Dictionary(uniqueKeysWithValues: m.namedParameters.map { ($0.name, $0.parameter) })
     XCTAssertEqual(byName["upscore8.weight"]?.trainable, false, "frozen by default")
-    XCTAssertEqual(try small("fcn8s", frozen: false).namedParameters.first { $0.name == "upscore8.weight" }?.parameter.trainable, true)
+    XCTAssertEqual(
+      try small("fcn8s", frozen: false).namedParameters.first { $0.name == "upscore8.weight" }?.parameter.trainable,
+      true)
     // He (fan-out) normal: conv3_2 is [16, 16, 3, 3] at width 1/16, std √(2 / (16 · 9)).
     let w = try values(m, "conv3_2.weight")
     let std = (w.map { Double($0 * $0) }.reduce(0, +) / Double(w.count)).squareRoot()
@@ -116,7 +127,9 @@ final class WeightsTests: XCTestCase {
   /// width: every tensor gets distinct values, so the test sees where each one lands.
   func torchvisionDict(for backbone: Backbone, width: Double, fc: Int) -> [String: HostArray] {
     var d: [String: HostArray] = [:]
-    var index = 0, inC = 3, counter: Float = 0
+    var index = 0
+    var inC = 3
+    var counter: Float = 0
     func next(_ shape: [Int]) -> HostArray {
       let n = shape.reduce(1, *)
       defer { counter += 1 }
@@ -153,7 +166,9 @@ final class WeightsTests: XCTestCase {
     let report = try importTorchvisionVGG(tv, into: m)
     XCTAssertEqual(report.unexpected, ["classifier.6.bias", "classifier.6.weight"])
     // torchvision vgg16: conv1_1 = features.0, conv2_1 = features.5, conv5_3 = features.28.
-    for (ours, theirs) in [("conv1_1", "features.0"), ("conv2_1", "features.5"), ("conv3_3", "features.14"), ("conv5_3", "features.28")] {
+    for (ours, theirs) in [
+      ("conv1_1", "features.0"), ("conv2_1", "features.5"), ("conv3_3", "features.14"), ("conv5_3", "features.28"),
+    ] {
       XCTAssertEqual(try values(m, "\(ours).weight"), try tv["\(theirs).weight"]!.floats(), ours)
       XCTAssertEqual(try values(m, "\(ours).bias"), try tv["\(theirs).bias"]!.floats(), ours)
     }
@@ -187,7 +202,9 @@ final class WeightsTests: XCTestCase {
 
   func testTorchvisionImportRefusesTheWrongBackbone() throws {
     let tv = torchvisionDict(for: .vgg16bn, width: 1.0 / 16, fc: 16)
-    XCTAssertThrowsError(try importTorchvisionVGG(tv, into: try small("fcn8s"))) { XCTAssertTrue("\($0)".contains("BatchNorm"), "\($0)") }
+    XCTAssertThrowsError(try importTorchvisionVGG(tv, into: try small("fcn8s"))) {
+      XCTAssertTrue("\($0)".contains("BatchNorm"), "\($0)")
+    }
     XCTAssertThrowsError(try importTorchvisionVGG(tv, into: try small("fcn8s", backbone: .vgg19bn))) {
       XCTAssertTrue("\($0)".contains("13 convolutions"), "\($0)")
     }
@@ -202,7 +219,8 @@ final class WeightsTests: XCTestCase {
     let minimal = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "seed-fcn16", "classes": 11}"#.utf8))
     XCTAssertEqual(minimal, try ModelConfig(model: "seed-fcn16", classes: 11))
     XCTAssertEqual(minimal.backbone, .vgg19bn)
-    XCTAssertThrowsError(try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "fcn2s", "classes": 3}"#.utf8)))
+    XCTAssertThrowsError(
+      try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "fcn2s", "classes": 3}"#.utf8)))
   }
 }
 

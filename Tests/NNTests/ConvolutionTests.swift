@@ -15,14 +15,18 @@ final class ConvolutionTests: XCTestCase {
     ]
     var rng = TestRNG(1)
     for c in cases {
-      let x = rng.array(c.xs.reduce(1, *)), w = rng.array(c.ws.reduce(1, *), scale: 0.5)
+      let x = rng.array(c.xs.reduce(1, *))
+      let w = rng.array(c.ws.reduce(1, *), scale: 0.5)
       let b = rng.array(c.ws[0])
       let (yRef, ys) = Ref.conv2d(x, c.xs, w, c.ws, b, stride: c.stride, pad: c.pad, dilation: c.dil, groups: c.groups)
       let r = rng.array(yRef.count)
       let xv = try variable(x, c.xs)
-      let wp = try parameter("w", w, c.ws), bp = try parameter("b", b, [c.ws[0]])
+      let wp = try parameter("w", w, c.ws)
+      let bp = try parameter("b", b, [c.ws[0]])
       let y = try runWithSeed(r) {
-        try conv2d(xv, weight: wp, bias: bp, geometry: ConvGeometry(stride: c.stride, padding: c.pad, dilation: c.dil), groups: c.groups)
+        try conv2d(
+          xv, weight: wp, bias: bp, geometry: ConvGeometry(stride: c.stride, padding: c.pad, dilation: c.dil),
+          groups: c.groups)
       }
       XCTAssertEqual(y.shape, ys)
       let what = "conv \(c)"
@@ -38,12 +42,17 @@ final class ConvolutionTests: XCTestCase {
 
   func testFusedReLUForwardAndBackward() throws {
     var rng = TestRNG(2)
-    let xs = [2, 3, 6, 6], ws = [4, 3, 3, 3]
-    let x = rng.array(72 * 3), w = rng.array(108, scale: 0.5)
+    let xs = [2, 3, 6, 6]
+    let ws = [4, 3, 3, 3]
+    let x = rng.array(72 * 3)
+    let w = rng.array(108, scale: 0.5)
     let (pre, _) = Ref.conv2d(x, xs, w, ws, nil, stride: 1, pad: 1)
     let r = rng.array(pre.count)
-    let xv = try variable(x, xs), wp = try parameter("w", w, ws)
-    let y = try runWithSeed(r) { try conv2d(xv, weight: wp, bias: nil, geometry: ConvGeometry(padding: 1), fuseReLU: true) }
+    let xv = try variable(x, xs)
+    let wp = try parameter("w", w, ws)
+    let y = try runWithSeed(r) {
+      try conv2d(xv, weight: wp, bias: nil, geometry: ConvGeometry(padding: 1), fuseReLU: true)
+    }
     assertClose(try doubles(y.value), pre.map { max(0, $0) }, tol: 1e-5, "conv+relu forward")
     let g = Ref.numericGradient(x) { dot(Ref.conv2d($0, xs, w, ws, nil, stride: 1, pad: 1).0.map { max(0, $0) }, r) }
     assertClose(try doubles(xv.grad), g, tol: 1e-4, "conv+relu dx")

@@ -30,7 +30,10 @@ final class GoldenTests: XCTestCase {
 
   func values(_ key: String) throws -> [Float] { try array(key).floats() }
   func ints(_ key: String) throws -> [Int] { try values(key).map { Int($0) } }
-  func tensor(_ key: String) throws -> Tensor { let a = try array(key); return try Tensor(shape: a.shape, values: a.floats()) }
+  func tensor(_ key: String) throws -> Tensor {
+    let a = try array(key)
+    return try Tensor(shape: a.shape, values: a.floats())
+  }
   func variable(_ key: String) throws -> Variable { Variable(try tensor(key), requiresGrad: true) }
   func parameter(_ key: String) throws -> Parameter { try Parameter(key, tensor(key)) }
 
@@ -38,7 +41,8 @@ final class GoldenTests: XCTestCase {
     guard let got else { return XCTFail("\(key): no value", file: file, line: line) }
     let ref = try array(key)
     XCTAssertEqual(got.shape, ref.shape, "\(key) shape", file: file, line: line)
-    let a = try got.toArray(), b = try ref.floats()
+    let a = try got.toArray()
+    let b = try ref.floats()
     guard a.count == b.count else { return }
     let scale = max(1, b.map { abs(Double($0)) }.max() ?? 0)
     let err = zip(a, b).map { abs(Double($0) - Double($1)) }.max()! / scale
@@ -56,9 +60,12 @@ final class GoldenTests: XCTestCase {
   func testConvolutions() throws {
     for name in ["conv3x3", "conv_grouped_dilated", "conv7x7_fc6"] {
       let c = try ints("\(name).config")
-      let x = try variable("\(name).x"), w = try parameter("\(name).w"), b = try parameter("\(name).b")
+      let x = try variable("\(name).x")
+      let w = try parameter("\(name).w")
+      let b = try parameter("\(name).b")
       let y = try seeded("\(name).r") {
-        try conv2d(x, weight: w, bias: b, geometry: ConvGeometry(stride: c[0], padding: c[1], dilation: c[2]), groups: c[3])
+        try conv2d(
+          x, weight: w, bias: b, geometry: ConvGeometry(stride: c[0], padding: c[1], dilation: c[2]), groups: c[3])
       }
       try expect(y.value, "\(name).y")
       try expect(x.grad, "\(name).dx")
@@ -70,7 +77,8 @@ final class GoldenTests: XCTestCase {
   func testTransposedConvolutions() throws {
     for name in ["deconv_k4s2", "deconv_k16s8", "deconv_opad"] {
       let c = try ints("\(name).config")
-      let x = try variable("\(name).x"), w = try parameter("\(name).w")
+      let x = try variable("\(name).x")
+      let w = try parameter("\(name).w")
       let b = Self.fixtures["\(name).b"] != nil ? try parameter("\(name).b") : nil
       let y = try seeded("\(name).r") {
         try convTranspose2d(x, weight: w, bias: b, stride: c[0], padding: c[1], outputPadding: c[2])
@@ -87,7 +95,8 @@ final class GoldenTests: XCTestCase {
     try expect(try seeded("relu.r") { try relu(x) }.value, "relu.y")
     try expect(x.grad, "relu.dx")
 
-    let a = try variable("scale_add.a"), b = try variable("scale_add.b")
+    let a = try variable("scale_add.a")
+    let b = try variable("scale_add.b")
     try expect(try seeded("scale_add.r") { try add(scale(a, by: 0.01), b) }.value, "scale_add.y")
     try expect(a.grad, "scale_add.da")
     try expect(b.grad, "scale_add.db")
@@ -102,18 +111,24 @@ final class GoldenTests: XCTestCase {
     for name in ["maxpool_ceil", "maxpool_floor", "maxpool_k3p1"] {
       let c = try ints("\(name).config")
       let x = try variable("\(name).x")
-      let y = try seeded("\(name).r") { try maxPool2d(x, kernel: c[0], stride: c[1], padding: c[2], ceilMode: c[3] == 1) }
+      let y = try seeded("\(name).r") {
+        try maxPool2d(x, kernel: c[0], stride: c[1], padding: c[2], ceilMode: c[3] == 1)
+      }
       try expect(y.value, "\(name).y")
       try expect(x.grad, "\(name).dx")
     }
   }
 
   func testBatchNormTrainingAndRunningStatistics() throws {
-    let x = try variable("batchnorm.x"), g = try parameter("batchnorm.gamma"), b = try parameter("batchnorm.beta")
+    let x = try variable("batchnorm.x")
+    let g = try parameter("batchnorm.gamma")
+    let b = try parameter("batchnorm.beta")
     let stats = try RunningStats(channels: 4)
     try reorder(from: tensor("batchnorm.running_mean0"), to: stats.mean)
     try reorder(from: tensor("batchnorm.running_var0"), to: stats.variance)
-    let y = try seeded("batchnorm.r") { try batchNorm2d(x, gamma: g, beta: b, stats: stats, training: true, momentum: 0.1) }
+    let y = try seeded("batchnorm.r") {
+      try batchNorm2d(x, gamma: g, beta: b, stats: stats, training: true, momentum: 0.1)
+    }
     try expect(y.value, "batchnorm.y")
     try expect(x.grad, "batchnorm.dx")
     try expect(g.grad, "batchnorm.dgamma")
@@ -127,7 +142,9 @@ final class GoldenTests: XCTestCase {
   func testCrossEntropy() throws {
     let labels = try Tensor(shape: array("xent.labels").shape, labels: values("xent.labels").map { Int32($0) })
     let weights = try values("xent.weights")
-    for (suffix, reduction, w) in [("mean", Reduction.mean, nil), ("sum", .sum, nil), ("wmean", .mean, weights)] as [(String, Reduction, [Float]?)] {
+    for (suffix, reduction, w) in [("mean", Reduction.mean, nil), ("sum", .sum, nil), ("wmean", .mean, weights)]
+      as [(String, Reduction, [Float]?)]
+    {
       let z = try variable("xent.logits")
       let tape = Tape()
       let loss = try tape.record { try softmaxCrossEntropy(z, labels: labels, classWeights: w, reduction: reduction) }

@@ -14,11 +14,13 @@ final class OpsTests: XCTestCase {
       ([1, 4, 5, 4], [4, 2, 3, 3], 1, 1, 0, true),
     ]
     for c in cases {
-      let x = rng.array(c.xs.reduce(1, *)), w = rng.array(c.ws.reduce(1, *), scale: 0.5)
+      let x = rng.array(c.xs.reduce(1, *))
+      let w = rng.array(c.ws.reduce(1, *), scale: 0.5)
       let b = c.bias ? rng.array(c.ws[1]) : nil
       let (yRef, ys) = Ref.convTranspose2d(x, c.xs, w, c.ws, b, stride: c.stride, pad: c.pad, outputPadding: c.opad)
       let r = rng.array(yRef.count)
-      let xv = try variable(x, c.xs), wp = try parameter("w", w, c.ws)
+      let xv = try variable(x, c.xs)
+      let wp = try parameter("w", w, c.ws)
       let bp = try b.map { try parameter("b", $0, [c.ws[1]]) }
       let y = try runWithSeed(r) {
         try convTranspose2d(xv, weight: wp, bias: bp, stride: c.stride, padding: c.pad, outputPadding: c.opad)
@@ -39,18 +41,23 @@ final class OpsTests: XCTestCase {
   /// ⟨conv(x), y⟩ = ⟨x, convT(y)⟩ with the same weights and geometry (no bias).
   func testConvAndTransposedConvAreAdjoint() throws {
     var rng = TestRNG(4)
-    let xs = [2, 3, 9, 7], ws = [5, 3, 3, 3]
-    let x = rng.array(xs.reduce(1, *)), w = rng.array(ws.reduce(1, *))
+    let xs = [2, 3, 9, 7]
+    let ws = [5, 3, 3, 3]
+    let x = rng.array(xs.reduce(1, *))
+    let w = rng.array(ws.reduce(1, *))
     let wp = try parameter("w", w, ws)
     let cx = try conv2d(Variable(tensor(x, xs)), weight: wp, bias: nil, geometry: ConvGeometry(stride: 2, padding: 1))
     let ys = cx.shape
     let yv = rng.array(ys.reduce(1, *))
     // ConvTranspose2d's weight [in=5, out=3, k, k] is the conv weight [out=5, in=3, k, k] reused.
     let opad = xs[2] - ConvGeometry.deconvOutput(ys[2], kernel: 3, stride: 2, padding: 1, dilation: 1, outputPadding: 0)
-    XCTAssertEqual(opad, xs[3] - ConvGeometry.deconvOutput(ys[3], kernel: 3, stride: 2, padding: 1, dilation: 1, outputPadding: 0))
-    let ty = try convTranspose2d(Variable(tensor(yv, ys)), weight: wp, bias: nil, stride: 2, padding: 1, outputPadding: opad)
+    XCTAssertEqual(
+      opad, xs[3] - ConvGeometry.deconvOutput(ys[3], kernel: 3, stride: 2, padding: 1, dilation: 1, outputPadding: 0))
+    let ty = try convTranspose2d(
+      Variable(tensor(yv, ys)), weight: wp, bias: nil, stride: 2, padding: 1, outputPadding: opad)
     XCTAssertEqual(ty.shape, xs)
-    let lhs = dot(try doubles(cx.value), yv), rhs = dot(x, try doubles(ty.value))
+    let lhs = dot(try doubles(cx.value), yv)
+    let rhs = dot(x, try doubles(ty.value))
     XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * max(1, abs(lhs)))
   }
 
@@ -70,8 +77,11 @@ final class OpsTests: XCTestCase {
   func testScaleAndAdd() throws {
     var rng = TestRNG(6)
     let xs = [1, 2, 3, 3]
-    let a = rng.array(18), b = rng.array(18), r = rng.array(18)
-    let av = try variable(a, xs), bv = try variable(b, xs)
+    let a = rng.array(18)
+    let b = rng.array(18)
+    let r = rng.array(18)
+    let av = try variable(a, xs)
+    let bv = try variable(b, xs)
     let y = try runWithSeed(r) { try add(scale(av, by: 0.01), bv) }
     assertClose(try doubles(y.value), zip(a, b).map { 0.01 * $0 + $1 }, tol: 1e-6, "scale+add forward")
     assertClose(try doubles(av.grad), r.map { 0.01 * $0 }, tol: 1e-6, "scale grad")
@@ -79,7 +89,8 @@ final class OpsTests: XCTestCase {
   }
 
   func testAddRejectsMismatchedShapes() throws {
-    let a = Variable(try Tensor.zeros(shape: [1, 21, 14, 14])), b = Variable(try Tensor.zeros(shape: [1, 21, 15, 15]))
+    let a = Variable(try Tensor.zeros(shape: [1, 21, 14, 14]))
+    let b = Variable(try Tensor.zeros(shape: [1, 21, 15, 15]))
     XCTAssertThrowsError(try add(a, b, name: "fuse_pool4")) { error in
       XCTAssertTrue("\(error)".contains("fuse_pool4") && "\(error)".contains("[1, 21, 15, 15]"), "\(error)")
     }
@@ -88,22 +99,34 @@ final class OpsTests: XCTestCase {
   func testCropInBlockedLayout() throws {
     // A conv output is in oneDNN's blocked layout; the crop must still pick the right pixels.
     var rng = TestRNG(7)
-    let xs = [1, 3, 10, 9], ws = [8, 3, 3, 3]
-    let x = rng.array(270), w = rng.array(216)
+    let xs = [1, 3, 10, 9]
+    let ws = [8, 3, 3, 3]
+    let x = rng.array(270)
+    let w = rng.array(216)
     let (c, cs) = Ref.conv2d(x, xs, w, ws, nil, stride: 1, pad: 1)
     var expected = [Double]()
     for ch in 0..<8 { for i in 2..<7 { for j in 3..<7 { expected.append(c[(ch * cs[2] + i) * cs[3] + j]) } } }
     let r = rng.array(expected.count)
-    let xv = try variable(x, xs), wp = try parameter("w", w, ws)
+    let xv = try variable(x, xs)
+    let wp = try parameter("w", w, ws)
     let y = try runWithSeed(r) {
-      try crop(conv2d(xv, weight: wp, bias: nil, geometry: ConvGeometry(padding: 1)), top: 2, left: 3, height: 5, width: 4)
+      try crop(
+        conv2d(xv, weight: wp, bias: nil, geometry: ConvGeometry(padding: 1)), top: 2, left: 3, height: 5, width: 4)
     }
     XCTAssertEqual(y.shape, [1, 8, 5, 4])
     assertClose(try doubles(y.value), expected, tol: 1e-5, "crop forward")
     let g = Ref.numericGradient(x) { x in
       let (c, cs) = Ref.conv2d(x, xs, w, ws, nil, stride: 1, pad: 1)
-      var s = 0.0, k = 0
-      for ch in 0..<8 { for i in 2..<7 { for j in 3..<7 { s += c[(ch * cs[2] + i) * cs[3] + j] * r[k]; k += 1 } } }
+      var s = 0.0
+      var k = 0
+      for ch in 0..<8 {
+        for i in 2..<7 {
+          for j in 3..<7 {
+            s += c[(ch * cs[2] + i) * cs[3] + j] * r[k]
+            k += 1
+          }
+        }
+      }
       return s
     }
     assertClose(try doubles(xv.grad), g, tol: 1e-4, "crop dx")
@@ -112,7 +135,10 @@ final class OpsTests: XCTestCase {
 
   func testMaxPoolFloorAndCeil() throws {
     var rng = TestRNG(8)
-    for (xs, k, s, p, ceil) in [([2, 3, 7, 9], 2, 2, 0, true), ([1, 2, 7, 9], 2, 2, 0, false), ([1, 2, 8, 7], 3, 2, 1, true), ([1, 1, 1, 1], 2, 2, 0, true)] {
+    for (xs, k, s, p, ceil) in [
+      ([2, 3, 7, 9], 2, 2, 0, true), ([1, 2, 7, 9], 2, 2, 0, false), ([1, 2, 8, 7], 3, 2, 1, true),
+      ([1, 1, 1, 1], 2, 2, 0, true),
+    ] {
       let x = rng.array(xs.reduce(1, *))
       let (yRef, ys) = Ref.maxPool2d(x, xs, kernel: k, stride: s, pad: p, ceil: ceil)
       let r = rng.array(yRef.count)
@@ -128,13 +154,20 @@ final class OpsTests: XCTestCase {
   func testBatchNormTrainingGradientsAndRunningStatistics() throws {
     var rng = TestRNG(9)
     let xs = [3, 4, 3, 2]
-    let x = rng.array(72).map { $0 * 2 + 0.5 }, gamma = rng.array(4), beta = rng.array(4)
+    let x = rng.array(72).map { $0 * 2 + 0.5 }
+    let gamma = rng.array(4)
+    let beta = rng.array(4)
     let r = rng.array(72)
-    let xv = try variable(x, xs), gp = try parameter("g", gamma, [4]), bp = try parameter("b", beta, [4])
+    let xv = try variable(x, xs)
+    let gp = try parameter("g", gamma, [4])
+    let bp = try parameter("b", beta, [4])
     let stats = try RunningStats(channels: 4)
     let y = try runWithSeed(r) { try batchNorm2d(xv, gamma: gp, beta: bp, stats: stats, training: true, momentum: 0.1) }
-    assertClose(try doubles(y.value), Ref.batchNorm(x, xs, gamma: gamma, beta: beta, eps: 1e-5), tol: 1e-5, "bn forward")
-    func loss(_ x: [Double], _ g: [Double], _ b: [Double]) -> Double { dot(Ref.batchNorm(x, xs, gamma: g, beta: b, eps: 1e-5), r) }
+    assertClose(
+      try doubles(y.value), Ref.batchNorm(x, xs, gamma: gamma, beta: beta, eps: 1e-5), tol: 1e-5, "bn forward")
+    func loss(_ x: [Double], _ g: [Double], _ b: [Double]) -> Double {
+      dot(Ref.batchNorm(x, xs, gamma: g, beta: b, eps: 1e-5), r)
+    }
     assertClose(try doubles(xv.grad), Ref.numericGradient(x) { loss($0, gamma, beta) }, tol: 1e-4, "bn dx")
     assertClose(try doubles(gp.grad), Ref.numericGradient(gamma) { loss(x, $0, beta) }, tol: 1e-4, "bn dgamma")
     assertClose(try doubles(bp.grad), Ref.numericGradient(beta) { loss(x, gamma, $0) }, tol: 1e-4, "bn dbeta")
@@ -153,7 +186,9 @@ final class OpsTests: XCTestCase {
     let ev = try doubles(e.value)
     for k in [0, 17, 40, 71] {
       let ch = (k / 6) % 4
-      let expected = (x[k] - Double(stats.mean.floats[ch])) / (Double(stats.variance.floats[ch]) + 1e-5).squareRoot() * gamma[ch] + beta[ch]
+      let expected =
+        (x[k] - Double(stats.mean.floats[ch])) / (Double(stats.variance.floats[ch]) + 1e-5).squareRoot() * gamma[ch]
+        + beta[ch]
       XCTAssertEqual(ev[k], expected, accuracy: 1e-5)
     }
   }
@@ -166,12 +201,15 @@ final class OpsTests: XCTestCase {
     let xv = try variable(x, xs)
     let r = [Double](repeating: 1, count: x.count)
     let y = try runWithSeed(r) { try dropout2d(xv, p: 0.5, training: true, rng: &gen) }
-    let yv = try doubles(y.value), gx = try doubles(xv.grad)
+    let yv = try doubles(y.value)
+    let gx = try doubles(xv.grad)
     var dropped = 0
     for plane in 0..<64 {
       let range = plane * 9..<(plane + 1) * 9
       let zero = range.allSatisfy { yv[$0] == 0 }
-      if zero { dropped += 1 } else {
+      if zero {
+        dropped += 1
+      } else {
         for i in range { XCTAssertEqual(yv[i], 2 * Double(Float(x[i])), accuracy: 1e-5) }
       }
       for i in range { XCTAssertEqual(gx[i], zero ? 0 : 2) }
@@ -193,21 +231,28 @@ final class OpsTests: XCTestCase {
     labels[10] = 255
     let weights: [Double] = [0.5, 1, 2, 1.5]
     let labelTensor = try Tensor(shape: [2, 3, 3], labels: labels)
-    for (w, reduction) in [(nil, Reduction.mean), (weights, .mean), (weights, .sum), (nil, .sum)] as [([Double]?, Reduction)] {
+    for (w, reduction) in [(nil, Reduction.mean), (weights, .mean), (weights, .sum), (nil, .sum)]
+      as [([Double]?, Reduction)]
+    {
       let zv = try variable(z, zs)
       let tape = Tape()
       let loss = try tape.record {
-        try softmaxCrossEntropy(zv, labels: labelTensor, classWeights: w.map { $0.map(Float.init) }, reduction: reduction)
+        try softmaxCrossEntropy(
+          zv, labels: labelTensor, classWeights: w.map { $0.map(Float.init) }, reduction: reduction)
       }
       try tape.backward(from: loss)
       let ref = Ref.crossEntropy(z, zs, labels: labels, weights: w, ignore: 255, mean: reduction == .mean)
       XCTAssertEqual(Double(loss.value.floats[0]), ref, accuracy: 1e-5 * max(1, abs(ref)))
-      let g = Ref.numericGradient(z) { Ref.crossEntropy($0, zs, labels: labels, weights: w, ignore: 255, mean: reduction == .mean) }
+      let g = Ref.numericGradient(z) {
+        Ref.crossEntropy($0, zs, labels: labels, weights: w, ignore: 255, mean: reduction == .mean)
+      }
       assertClose(try doubles(zv.grad), g, tol: 1e-4, "cross entropy \(reduction) weights \(w != nil)")
     }
     var bad = labels
     bad[0] = 7
-    XCTAssertThrowsError(try softmaxCrossEntropy(Variable(tensor(z, zs)), labels: Tensor(shape: [2, 3, 3], labels: bad))) {
+    XCTAssertThrowsError(
+      try softmaxCrossEntropy(Variable(tensor(z, zs)), labels: Tensor(shape: [2, 3, 3], labels: bad))
+    ) {
       XCTAssertTrue("\($0)".contains("label 7"), "\($0)")
     }
   }

@@ -75,7 +75,8 @@ enum Ref {
   }
 
   /// Max pooling with PyTorch's floor/ceil output rule (padding counts as -inf).
-  static func maxPool2d(_ x: [Double], _ xs: [Int], kernel: Int, stride: Int, pad: Int, ceil: Bool) -> ([Double], [Int]) {
+  static func maxPool2d(_ x: [Double], _ xs: [Int], kernel: Int, stride: Int, pad: Int, ceil: Bool) -> ([Double], [Int])
+  {
     let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
     // PyTorch's documented formula: floor or ceil of (H + 2p - k) / s + 1, and in ceil mode
     // the last window must start inside the input or left padding.
@@ -85,7 +86,8 @@ enum Ref {
       if ceil && (o - 1) * stride >= s + pad { o -= 1 }
       return o
     }
-    let oh = out(h), ow = out(wd)
+    let oh = out(h)
+    let ow = out(wd)
     var y = [Double](repeating: 0, count: n * c * oh * ow)
     for nc in 0..<n * c {
       for i in 0..<oh {
@@ -93,7 +95,8 @@ enum Ref {
           var m = -Double.infinity
           for p in 0..<kernel {
             for q in 0..<kernel {
-              let yy = i * stride - pad + p, xx = j * stride - pad + q
+              let yy = i * stride - pad + p
+              let xx = j * stride - pad + q
               if yy < 0 || yy >= h || xx < 0 || xx >= wd { continue }
               m = max(m, x[(nc * h + yy) * wd + xx])
             }
@@ -110,10 +113,16 @@ enum Ref {
     let (n, c, hw) = (xs[0], xs[1], xs[2] * xs[3])
     var y = x
     for ch in 0..<c {
-      var mean = 0.0, sq = 0.0
+      var mean = 0.0
+      var sq = 0.0
       for b in 0..<n { for i in 0..<hw { mean += x[(b * c + ch) * hw + i] } }
       mean /= Double(n * hw)
-      for b in 0..<n { for i in 0..<hw { let d = x[(b * c + ch) * hw + i] - mean; sq += d * d } }
+      for b in 0..<n {
+        for i in 0..<hw {
+          let d = x[(b * c + ch) * hw + i] - mean
+          sq += d * d
+        }
+      }
       let v = sq / Double(n * hw)
       for b in 0..<n {
         for i in 0..<hw {
@@ -131,7 +140,8 @@ enum Ref {
     _ z: [Double], _ zs: [Int], labels: [Int32], weights: [Double]?, ignore: Int32, mean: Bool
   ) -> Double {
     let (n, k, hw) = (zs[0], zs[1], zs[2] * zs[3])
-    var total = 0.0, wsum = 0.0
+    var total = 0.0
+    var wsum = 0.0
     for b in 0..<n {
       for i in 0..<hw {
         let t = labels[b * hw + i]

@@ -36,7 +36,8 @@ final class TrainingStepTests: XCTestCase {
     }
     try step()
     try step()
-    let allocations = BufferPool.shared.allocations, primitives = PrimitiveCache.shared.misses
+    let allocations = BufferPool.shared.allocations
+    let primitives = PrimitiveCache.shared.misses
     for _ in 0..<3 { try step() }
     XCTAssertEqual(BufferPool.shared.allocations, allocations, "steps 3-5 must take every buffer from the pool")
     XCTAssertEqual(PrimitiveCache.shared.misses, primitives, "steps 3-5 must reuse every primitive")
@@ -68,7 +69,8 @@ final class TrainingStepTests: XCTestCase {
   }
 
   func testClipGradNorm() throws {
-    let a = try Parameter("a", shape: [2], values: [0, 0]), b = try Parameter("b", shape: [1], values: [0])
+    let a = try Parameter("a", shape: [2], values: [0, 0])
+    let b = try Parameter("b", shape: [1], values: [0])
     try reorder(from: Tensor(shape: [2], values: [3, 0]), to: a.gradient())
     try reorder(from: Tensor(shape: [1], values: [4]), to: b.gradient())
     let norm = clipGradNorm([a, b], maxNorm: 1)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 /// Each bad input gives a DataError naming the file (and COCO annotation id) and the problem;
@@ -12,8 +13,11 @@ final class BadInputTests: XCTestCase {
     try fm.createDirectory(at: dir.appendingPathComponent("images"), withIntermediateDirectories: true)
     try fm.createDirectory(at: dir.appendingPathComponent("masks"), withIntermediateDirectories: true)
     try writeFileBytes(Array("bg\nfg\nedge\n".utf8), to: dir.appendingPathComponent("classes.txt").path)
-    try writeFileBytes(try encodePNG(gradientImage(width: 8, height: 6)), to: dir.appendingPathComponent("images/good.png").path)
-    try writeFileBytes(try encodePalettePNG(LabelMap(width: 8, height: 6, fill: 1)), to: dir.appendingPathComponent("masks/good.png").path)
+    try writeFileBytes(
+      try encodePNG(gradientImage(width: 8, height: 6)), to: dir.appendingPathComponent("images/good.png").path)
+    try writeFileBytes(
+      try encodePalettePNG(LabelMap(width: 8, height: 6, fill: 1)),
+      to: dir.appendingPathComponent("masks/good.png").path)
     if let image { try writeFileBytes(image, to: dir.appendingPathComponent("images/bad.png").path) }
     if let mask { try writeFileBytes(mask, to: dir.appendingPathComponent("masks/bad.png").path) }
     let ds = try FolderDataset(directory: dir.path, split: nil)
@@ -46,16 +50,19 @@ final class BadInputTests: XCTestCase {
   }
 
   func testMaskSizeDiffersFromImage() throws {
-    let ds = try folderWithBadSample(image: try goodImage(), mask: try encodePalettePNG(LabelMap(width: 7, height: 6))).dataset
+    let ds = try folderWithBadSample(image: try goodImage(), mask: try encodePalettePNG(LabelMap(width: 7, height: 6)))
+      .dataset
     XCTAssertThrowsDataError(try ds.sample(at: 0), fileContains: "masks/bad.png", problemContains: "7x6")
   }
 
   func testMaskValueOutOfRangeButIgnoreIsFine() throws {
     var m = LabelMap(width: 8, height: 6, fill: 255)
-    XCTAssertNoThrow(try folderWithBadSample(image: try goodImage(), mask: try encodePalettePNG(m)).dataset.sample(at: 0))
+    XCTAssertNoThrow(
+      try folderWithBadSample(image: try goodImage(), mask: try encodePalettePNG(m)).dataset.sample(at: 0))
     m[5, 2] = 3  // classes.txt has 3 classes: ids 0...2
     let ds = try folderWithBadSample(image: try goodImage(), mask: try encodePalettePNG(m)).dataset
-    XCTAssertThrowsDataError(try ds.sample(at: 0), fileContains: "masks/bad.png", problemContains: "value 3 at pixel (5, 2)")
+    XCTAssertThrowsDataError(
+      try ds.sample(at: 0), fileContains: "masks/bad.png", problemContains: "value 3 at pixel (5, 2)")
   }
 
   func testMissingMask() throws {
@@ -73,7 +80,8 @@ final class BadInputTests: XCTestCase {
     XCTAssertEqual(log.all.count, 1)
     XCTAssertTrue(log.all[0].contains("images/bad.png"))
     // Without skip-bad the same data stops with the error.
-    let strict = DataLoader(dataset: ds, config: LoaderConfig(batchSize: 2, shuffle: false, workers: 2)).batches(epoch: 0)
+    let strict = DataLoader(dataset: ds, config: LoaderConfig(batchSize: 2, shuffle: false, workers: 2)).batches(
+      epoch: 0)
     XCTAssertThrowsDataError(try strict.next(), fileContains: "images/bad.png", problemContains: "empty")
     // exportMasks: skips and reports; strict export throws but keeps what it wrote.
     let out = dir.appendingPathComponent("out")
@@ -93,16 +101,20 @@ final class BadInputTests: XCTestCase {
     return path
   }
 
-  let header = #""images": [{"id": 1, "file_name": "x.png", "width": 4, "height": 3}], "categories": [{"id": 1, "name": "thing"}]"#
+  let header =
+    #""images": [{"id": 1, "file_name": "x.png", "width": 4, "height": 3}], "categories": [{"id": 1, "name": "thing"}]"#
 
   func testCocoJSONThatDoesNotParse() throws {
     let path = try writeCoco("{\"images\": [")
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: path), fileContains: "ann.json", problemContains: "not valid JSON")
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: path), fileContains: "ann.json", problemContains: "not valid JSON")
   }
 
   func testCocoMissingFields() throws {
     let noAnns = try writeCoco("{\(header)}")
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: noAnns), fileContains: "ann.json", problemContains: "missing field \"annotations\"")
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: noAnns), fileContains: "ann.json",
+      problemContains: "missing field \"annotations\"")
     let noSeg = try writeCoco(#"{\#(header), "annotations": [{"id": 42, "image_id": 1, "category_id": 1}]}"#)
     do {
       _ = try CocoDataset(annotationFile: noSeg)
@@ -112,12 +124,14 @@ final class BadInputTests: XCTestCase {
       XCTAssertTrue(e.description.contains("ann.json: annotation 42: missing \"segmentation\""), e.description)
     }
     let noWidth = try writeCoco(#"{"images": [{"id": 1, "file_name": "x.png"}], "categories": [], "annotations": []}"#)
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: noWidth), fileContains: "ann.json", problemContains: "width")
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: noWidth), fileContains: "ann.json", problemContains: "width")
   }
 
   func testCocoPolygonWithTooFewPointsNamesTheAnnotation() throws {
-    let path = try writeCoco(#"{\#(header), "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 3, 2]]}]}"#,
-                             images: ["x.png": gradientImage(width: 4, height: 3)])
+    let path = try writeCoco(
+      #"{\#(header), "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 3, 2]]}]}"#,
+      images: ["x.png": gradientImage(width: 4, height: 3)])
     let ds = try CocoDataset(annotationFile: path)  // the file opens; the bad image fails when read
     do {
       _ = try ds.sample(at: 0)
@@ -130,22 +144,29 @@ final class BadInputTests: XCTestCase {
   }
 
   func testCocoPolygonFarOutsideTheImageIsRefusedNotRasterized() throws {
-    let path = try writeCoco(#"{\#(header), "annotations": [{"id": 8, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 900000, 0, 0, 3]]}]}"#,
-                             images: ["x.png": gradientImage(width: 4, height: 3)])
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: path).sample(at: 0), fileContains: "ann.json", problemContains: "far outside")
+    let path = try writeCoco(
+      #"{\#(header), "annotations": [{"id": 8, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 900000, 0, 0, 3]]}]}"#,
+      images: ["x.png": gradientImage(width: 4, height: 3)])
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: path).sample(at: 0), fileContains: "ann.json", problemContains: "far outside")
   }
 
   func testCocoImageWithNoFile() throws {
     let path = try writeCoco(#"{\#(header), "annotations": []}"#)
     let ds = try CocoDataset(annotationFile: path)
-    XCTAssertThrowsDataError(try ds.sample(at: 0), fileContains: "x.png", problemContains: "image file not found (image id 1")
+    XCTAssertThrowsDataError(
+      try ds.sample(at: 0), fileContains: "x.png", problemContains: "image file not found (image id 1")
   }
 
   func testCocoRLEOfWrongSizeAndImageOfWrongSize() throws {
-    let rle = try writeCoco(#"{\#(header), "annotations": [{"id": 9, "image_id": 1, "category_id": 1, "segmentation": {"size": [5, 5], "counts": [3, 2]}}]}"#,
-                            images: ["x.png": gradientImage(width: 4, height: 3)])
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: rle).sample(at: 0), fileContains: "ann.json", problemContains: "RLE size 5x5")
-    let wrongImage = try writeCoco(#"{\#(header), "annotations": []}"#, images: ["x.png": gradientImage(width: 5, height: 3)])
-    XCTAssertThrowsDataError(try CocoDataset(annotationFile: wrongImage).sample(at: 0), fileContains: "x.png", problemContains: "5x3")
+    let rle = try writeCoco(
+      #"{\#(header), "annotations": [{"id": 9, "image_id": 1, "category_id": 1, "segmentation": {"size": [5, 5], "counts": [3, 2]}}]}"#,
+      images: ["x.png": gradientImage(width: 4, height: 3)])
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: rle).sample(at: 0), fileContains: "ann.json", problemContains: "RLE size 5x5")
+    let wrongImage = try writeCoco(
+      #"{\#(header), "annotations": []}"#, images: ["x.png": gradientImage(width: 5, height: 3)])
+    XCTAssertThrowsDataError(
+      try CocoDataset(annotationFile: wrongImage).sample(at: 0), fileContains: "x.png", problemContains: "5x3")
   }
 }

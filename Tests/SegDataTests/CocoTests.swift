@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 final class CocoTests: XCTestCase {
@@ -21,7 +22,9 @@ final class CocoTests: XCTestCase {
         let colMajor = try CocoDataset.rasterize(ann.segmentation, height: info.height, width: info.width)
         var mismatches = 0
         for y in 0..<info.height {
-          for x in 0..<info.width where colMajor[x * info.height + y] != stack[x, k * info.height + y] { mismatches += 1 }
+          for x in 0..<info.width where colMajor[x * info.height + y] != stack[x, k * info.height + y] {
+            mismatches += 1
+          }
         }
         XCTAssertEqual(mismatches, 0, "annotation \(ann.id) differs from pycocotools in \(mismatches) pixels")
         compared += 1

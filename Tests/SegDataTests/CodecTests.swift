@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SegData
 
 final class CodecTests: XCTestCase {
@@ -53,10 +54,14 @@ final class CodecTests: XCTestCase {
   func testJPEGRoundTripIsClose() throws {
     // A smooth image survives JPEG at quality 95 within a few levels per channel.
     var img = RGBImage(width: 48, height: 32)
-    for y in 0..<32 { for x in 0..<48 {
-      let i = (y * 48 + x) * 3
-      img.pixels[i] = UInt8(x * 5); img.pixels[i + 1] = UInt8(y * 7); img.pixels[i + 2] = 128
-    } }
+    for y in 0..<32 {
+      for x in 0..<48 {
+        let i = (y * 48 + x) * 3
+        img.pixels[i] = UInt8(x * 5)
+        img.pixels[i + 1] = UInt8(y * 7)
+        img.pixels[i + 2] = 128
+      }
+    }
     let jpg = try encodeJPEG(img, quality: 95)
     XCTAssertEqual(Array(jpg.prefix(3)), [0xFF, 0xD8, 0xFF])
     let back = try decodeImage(jpg, name: "rt.jpg")
@@ -70,21 +75,28 @@ final class CodecTests: XCTestCase {
     let png = try encodePNG(gradientImage(width: 64, height: 64))
     let cut = Array(png.prefix(png.count / 2))
     XCTAssertThrowsDataError(try decodeImage(cut, name: "half.png"), fileContains: "half.png", problemContains: "PNG")
-    XCTAssertThrowsDataError(try decodePNGLabels(cut, name: "half.png"), fileContains: "half.png", problemContains: "PNG")
+    XCTAssertThrowsDataError(
+      try decodePNGLabels(cut, name: "half.png"), fileContains: "half.png", problemContains: "PNG")
   }
 
   func testTruncatedJPEGNamesFile() throws {
     let jpg = try encodeJPEG(gradientImage(width: 64, height: 64))
     let cut = Array(jpg.prefix(jpg.count / 2))
-    XCTAssertThrowsDataError(try decodeImage(cut, name: "half.jpg"), fileContains: "half.jpg", problemContains: "truncated")
+    XCTAssertThrowsDataError(
+      try decodeImage(cut, name: "half.jpg"), fileContains: "half.jpg", problemContains: "truncated")
     // Only the header: still an error, never a crash.
-    XCTAssertThrowsDataError(try decodeImage(Array(jpg.prefix(4)), name: "head.jpg"), fileContains: "head.jpg", problemContains: "JPEG")
+    XCTAssertThrowsDataError(
+      try decodeImage(Array(jpg.prefix(4)), name: "head.jpg"), fileContains: "head.jpg", problemContains: "JPEG")
   }
 
   func testEmptyAndNonImageFiles() throws {
-    XCTAssertThrowsDataError(try decodeImage([], name: "empty.png"), fileContains: "empty.png", problemContains: "empty")
-    XCTAssertThrowsDataError(try decodeImage(Array("hello, world".utf8), name: "notes.jpg"), fileContains: "notes.jpg", problemContains: "not a PNG or JPEG")
-    XCTAssertThrowsDataError(try readImage("/nonexistent/x.png"), fileContains: "/nonexistent/x.png", problemContains: "not found")
+    XCTAssertThrowsDataError(
+      try decodeImage([], name: "empty.png"), fileContains: "empty.png", problemContains: "empty")
+    XCTAssertThrowsDataError(
+      try decodeImage(Array("hello, world".utf8), name: "notes.jpg"), fileContains: "notes.jpg",
+      problemContains: "not a PNG or JPEG")
+    XCTAssertThrowsDataError(
+      try readImage("/nonexistent/x.png"), fileContains: "/nonexistent/x.png", problemContains: "not found")
   }
 
   func testJPEGMaskIsRefused() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 final class DatasetKindTests: XCTestCase {
@@ -25,8 +26,11 @@ final class DatasetKindTests: XCTestCase {
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("images"), withIntermediateDirectories: true)
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("masks"), withIntermediateDirectories: true)
     for i in 0..<20 {
-      try writeFileBytes(try encodePNG(gradientImage(width: 3, height: 2)), to: dir.appendingPathComponent("images/\(i).png").path)
-      try writeFileBytes(try encodeGrayPNG(LabelMap(width: 3, height: 2, fill: UInt8(i % 4))), to: dir.appendingPathComponent("masks/\(i).png").path)
+      try writeFileBytes(
+        try encodePNG(gradientImage(width: 3, height: 2)), to: dir.appendingPathComponent("images/\(i).png").path)
+      try writeFileBytes(
+        try encodeGrayPNG(LabelMap(width: 3, height: 2, fill: UInt8(i % 4))),
+        to: dir.appendingPathComponent("masks/\(i).png").path)
     }
     let train = try FolderDataset(directory: dir.path, split: .train, seed: 3)
     let val = try FolderDataset(directory: dir.path, split: .val, seed: 3)
@@ -66,12 +70,15 @@ final class DatasetKindTests: XCTestCase {
     XCTAssertEqual(try DatasetSpec.parse("synthetic"), .synthetic(count: 1000))
     XCTAssertEqual(try DatasetSpec.parse("synthetic:64"), .synthetic(count: 64))
     XCTAssertEqual(try DatasetSpec.parse("coco:/d/a:b.json"), .coco("/d/a:b.json"))
-    XCTAssertThrowsDataError(try DatasetSpec.parse("imagenet:/x"), fileContains: "imagenet:/x", problemContains: "unknown data set kind")
+    XCTAssertThrowsDataError(
+      try DatasetSpec.parse("imagenet:/x"), fileContains: "imagenet:/x", problemContains: "unknown data set kind")
     XCTAssertThrowsDataError(try DatasetSpec.parse("voc"), fileContains: "voc", problemContains: "needs a path")
-    XCTAssertThrowsDataError(try DatasetSpec.parse("synthetic:-3"), fileContains: "synthetic", problemContains: "positive")
+    XCTAssertThrowsDataError(
+      try DatasetSpec.parse("synthetic:-3"), fileContains: "synthetic", problemContains: "positive")
     let val = try openDataset(spec: "synthetic:50", split: .val)
     XCTAssertEqual(val.count, 10)
-    XCTAssertNotEqual(try val.sample(at: 0).image, try openDataset(spec: "synthetic:50", split: .train).sample(at: 0).image)
+    XCTAssertNotEqual(
+      try val.sample(at: 0).image, try openDataset(spec: "synthetic:50", split: .train).sample(at: 0).image)
   }
 
   func testExportMasksFromCOCOWritesPNGsThatMatchPycocotools() throws {
@@ -81,7 +88,9 @@ final class DatasetKindTests: XCTestCase {
     XCTAssertEqual(report.written, 4)
     let b = try readLabelMap(out.appendingPathComponent("sub/b.png").path)
     XCTAssertEqual(b, try readLabelMap(fixture("coco/expected/label_sub_b.png")))
-    XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("classes.txt"), encoding: .utf8), "background\npaper\ncan\nbottle\n")
+    XCTAssertEqual(
+      try String(contentsOf: out.appendingPathComponent("classes.txt"), encoding: .utf8),
+      "background\npaper\ncan\nbottle\n")
   }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 /// Wraps a data set and fails (or traps nothing, just throws) at chosen indices.
@@ -20,17 +21,27 @@ struct FaultyDataset: SegmentationDataset {
 final class WarningLog: @unchecked Sendable {
   private let lock = NSLock()
   private var items: [String] = []
-  func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-  var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+  func add(_ s: String) {
+    lock.lock()
+    items.append(s)
+    lock.unlock()
+  }
+  var all: [String] {
+    lock.lock()
+    defer { lock.unlock() }
+    return items
+  }
 }
 
 final class LoaderTests: XCTestCase {
   let data = SyntheticShapes(count: 13, width: 24, height: 20, seed: 4)
 
   func config(workers: Int, skipBad: Bool = false) -> LoaderConfig {
-    LoaderConfig(batchSize: 4, shuffle: true, dropLast: false, workers: workers, seed: 11,
-                 augmentation: .training(crop: ImageSize(height: 16, width: 16), scaleRange: 0.8...1.3, flip: true, colourJitter: 0.2),
-                 normalization: .imagenet, skipBad: skipBad)
+    LoaderConfig(
+      batchSize: 4, shuffle: true, dropLast: false, workers: workers, seed: 11,
+      augmentation: .training(
+        crop: ImageSize(height: 16, width: 16), scaleRange: 0.8...1.3, flip: true, colourJitter: 0.2),
+      normalization: .imagenet, skipBad: skipBad)
   }
 
   func collect(_ stream: BatchStream) throws -> [Batch] {
@@ -41,7 +52,9 @@ final class LoaderTests: XCTestCase {
 
   func testSameBatchesWhateverTheWorkerCount() throws {
     for epoch in 0..<2 {
-      let runs = try [0, 1, 2].map { w in try collect(DataLoader(dataset: data, config: config(workers: w)).batches(epoch: epoch)) }
+      let runs = try [0, 1, 2].map { w in
+        try collect(DataLoader(dataset: data, config: config(workers: w)).batches(epoch: epoch))
+      }
       XCTAssertEqual(runs[0].count, 4)  // 13 samples, batch 4, last batch kept
       for run in runs.dropFirst() {
         XCTAssertEqual(run.count, runs[0].count)
@@ -56,7 +69,8 @@ final class LoaderTests: XCTestCase {
 
   func testEpochCoversEverySampleOnceAndShufflesPerEpoch() throws {
     let loader = DataLoader(dataset: data, config: config(workers: 2))
-    let e0 = try collect(loader.batches(epoch: 0)), e1 = try collect(loader.batches(epoch: 1))
+    let e0 = try collect(loader.batches(epoch: 0))
+    let e1 = try collect(loader.batches(epoch: 1))
     XCTAssertEqual(e0.flatMap { $0.indices }.sorted(), Array(0..<13))
     XCTAssertEqual(e1.flatMap { $0.indices }.sorted(), Array(0..<13))
     XCTAssertNotEqual(e0.flatMap { $0.indices }, e1.flatMap { $0.indices })
@@ -83,7 +97,8 @@ final class LoaderTests: XCTestCase {
   }
 
   func testDifferentSizesArePaddedWithIgnore() {
-    let small = Sample(image: RGBImage(width: 1, height: 1, fill: (255, 0, 0)), mask: LabelMap(width: 1, height: 1, fill: 2), id: "s")
+    let small = Sample(
+      image: RGBImage(width: 1, height: 1, fill: (255, 0, 0)), mask: LabelMap(width: 1, height: 1, fill: 2), id: "s")
     let big = Sample(image: RGBImage(width: 2, height: 2), mask: LabelMap(width: 2, height: 2, fill: 1), id: "b")
     let p = LoaderPosition(epoch: 0, batch: 0)
     let b = stack([(0, small), (1, big)], normalization: .none, position: p, next: p)
@@ -122,7 +137,8 @@ final class LoaderTests: XCTestCase {
 
   func testDroppedStreamStopsItsWorkers() throws {
     // Keep only the shared state; dropping the stream mid-epoch must let its workers exit.
-    var stream: BatchStream? = DataLoader(dataset: data, config: LoaderConfig(batchSize: 1, workers: 2, prefetch: 1)).batches(epoch: 0)
+    var stream: BatchStream? = DataLoader(dataset: data, config: LoaderConfig(batchSize: 1, workers: 2, prefetch: 1))
+      .batches(epoch: 0)
     _ = try stream?.next()
     weak var weakStream = stream
     let state = Mirror(reflecting: try XCTUnwrap(stream)).children.first { $0.label == "state" }?.value as? EpochState

@@ -1,11 +1,16 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 final class SyntheticTests: XCTestCase {
   func testSameSeedSameSamplesDifferentSeedDifferent() throws {
-    let a = SyntheticShapes(count: 10, seed: 7), b = SyntheticShapes(count: 10, seed: 7), c = SyntheticShapes(count: 10, seed: 8)
-    let s3a = try a.sample(at: 3), s3b = try b.sample(at: 3), s3c = try c.sample(at: 3)
+    let a = SyntheticShapes(count: 10, seed: 7)
+    let b = SyntheticShapes(count: 10, seed: 7)
+    let c = SyntheticShapes(count: 10, seed: 8)
+    let s3a = try a.sample(at: 3)
+    let s3b = try b.sample(at: 3)
+    let s3c = try c.sample(at: 3)
     XCTAssertEqual(s3a.image, s3b.image)
     XCTAssertEqual(s3a.mask, s3b.mask)
     XCTAssertNotEqual(s3a.image, s3c.image)
@@ -22,7 +27,8 @@ final class SyntheticTests: XCTestCase {
 
   func testAllClassesAppearAndRingsAndLinesAreThin() throws {
     let ds = SyntheticShapes(count: 200, seed: 0)
-    var pixels = [Int](repeating: 0, count: 6), boundary = [Int](repeating: 0, count: 6)
+    var pixels = [Int](repeating: 0, count: 6)
+    var boundary = [Int](repeating: 0, count: 6)
     for i in 0..<ds.count {
       let m = try ds.sample(at: i).mask
       for y in 0..<m.height {
@@ -30,7 +36,9 @@ final class SyntheticTests: XCTestCase {
           let l = m[x, y]
           pixels[Int(l)] += 1
           // A boundary pixel has a 4-neighbour with another label.
-          let nb = [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)].filter { $0.0 >= 0 && $0.0 < m.width && $0.1 >= 0 && $0.1 < m.height }
+          let nb = [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)].filter {
+            $0.0 >= 0 && $0.0 < m.width && $0.1 >= 0 && $0.1 < m.height
+          }
           if nb.contains(where: { m[$0.0, $0.1] != l }) { boundary[Int(l)] += 1 }
         }
       }
@@ -61,7 +69,8 @@ final class SyntheticTests: XCTestCase {
     let docs = fixturesDir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("docs/synthetic_samples.png").path
     if ProcessInfo.processInfo.environment["SEGDATA_WRITE_DOCS"] == "1" {
-      try FileManager.default.createDirectory(atPath: (docs as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        atPath: (docs as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       try writeFileBytes(try encodePNG(grid), to: docs)
     }
     XCTAssertEqual(try readImage(docs), grid)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import SegData
 
 let fixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -26,15 +27,19 @@ func gradientImage(width: Int, height: Int) -> RGBImage {
   return img
 }
 
-func XCTAssertThrowsDataError<T>(_ expr: @autoclosure () throws -> T, fileContains: String, problemContains: String,
-                              file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertThrowsDataError<T>(
+  _ expr: @autoclosure () throws -> T, fileContains: String, problemContains: String,
+  file: StaticString = #filePath, line: UInt = #line
+) {
   do {
     _ = try expr()
     XCTFail("expected a DataError", file: file, line: line)
   } catch let e as DataError {
-    XCTAssertTrue(e.file.contains(fileContains), "file '\(e.file)' should contain '\(fileContains)'", file: file, line: line)
-    XCTAssertTrue(e.problem.lowercased().contains(problemContains.lowercased()),
-                  "problem '\(e.problem)' should contain '\(problemContains)'", file: file, line: line)
+    XCTAssertTrue(
+      e.file.contains(fileContains), "file '\(e.file)' should contain '\(fileContains)'", file: file, line: line)
+    XCTAssertTrue(
+      e.problem.lowercased().contains(problemContains.lowercased()),
+      "problem '\(e.problem)' should contain '\(problemContains)'", file: file, line: line)
   } catch {
     XCTFail("expected DataError, got \(error)", file: file, line: line)
   }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SegData
 
 final class TransformTests: XCTestCase {
@@ -9,7 +10,9 @@ final class TransformTests: XCTestCase {
     var img = RGBImage(width: width, height: height)
     for i in 0..<mask.labels.count {
       let v = mask.labels[i] * 40
-      img.pixels[3 * i] = v; img.pixels[3 * i + 1] = v; img.pixels[3 * i + 2] = v
+      img.pixels[3 * i] = v
+      img.pixels[3 * i + 1] = v
+      img.pixels[3 * i + 2] = v
     }
     return Sample(image: img, mask: mask, id: "self")
   }
@@ -28,7 +31,9 @@ final class TransformTests: XCTestCase {
         guard uniform else { continue }
         let p = (y * s.image.width + x) * 3
         if l == 255 {
-          XCTAssertEqual([s.image.pixels[p], s.image.pixels[p + 1], s.image.pixels[p + 2]], [fill.0, fill.1, fill.2], file: file, line: line)
+          XCTAssertEqual(
+            [s.image.pixels[p], s.image.pixels[p + 1], s.image.pixels[p + 2]], [fill.0, fill.1, fill.2], file: file,
+            line: line)
         } else {
           XCTAssertEqual(Int(s.image.pixels[p]), Int(l) * 40, accuracy: 1, "at (\(x), \(y))", file: file, line: line)
         }
@@ -44,21 +49,26 @@ final class TransformTests: XCTestCase {
     let configs: [Augmentation] = [
       Augmentation(crop: ImageSize(height: 20, width: 30), padColour: fill),
       Augmentation(crop: ImageSize(height: 50, width: 64), horizontalFlip: true, padColour: fill),  // pads
-      Augmentation(scaleRange: 0.5...2.0, crop: ImageSize(height: 40, width: 40), horizontalFlip: true, padColour: fill),
+      Augmentation(
+        scaleRange: 0.5...2.0, crop: ImageSize(height: 40, width: 40), horizontalFlip: true, padColour: fill),
       Augmentation(resize: ImageSize(height: 66, width: 90), horizontalFlip: true, padColour: fill),
     ]
     for (ci, aug) in configs.enumerated() {
       for seed in 0..<12 {
         var rng = SplitMix64(seed: UInt64(seed * 31 + ci))
         let out = aug.apply(base, rng: &rng)
-        if let c = aug.crop { XCTAssertEqual(out.mask.width, c.width); XCTAssertEqual(out.mask.height, c.height) }
+        if let c = aug.crop {
+          XCTAssertEqual(out.mask.width, c.width)
+          XCTAssertEqual(out.mask.height, c.height)
+        }
         assertAligned(out, fill: fill)
       }
     }
   }
 
   func testPaddingUsesIgnoreLabelAndFill() {
-    let s = Sample(image: RGBImage(width: 2, height: 1, fill: (9, 9, 9)), mask: LabelMap(width: 2, height: 1, fill: 1), id: "p")
+    let s = Sample(
+      image: RGBImage(width: 2, height: 1, fill: (9, 9, 9)), mask: LabelMap(width: 2, height: 1, fill: 1), id: "p")
     var rng = SplitMix64(seed: 1)
     let out = Augmentation(crop: ImageSize(height: 2, width: 3), padColour: (1, 2, 3)).apply(s, rng: &rng)
     // Hand-computed: the original 2×1 sits at the top-left, the rest is padding.
@@ -71,17 +81,22 @@ final class TransformTests: XCTestCase {
     let m = LabelMap(width: 3, height: 1, labels: [1, 2, 3])
     XCTAssertEqual(flipHorizontally(m).labels, [3, 2, 1])
     XCTAssertEqual(resizeNearest(m, width: 6, height: 1).labels, [1, 1, 2, 2, 3, 3])
-    XCTAssertEqual(resizeNearest(LabelMap(width: 4, height: 1, labels: [1, 2, 3, 4]), width: 2, height: 1).labels, [2, 4])
+    XCTAssertEqual(
+      resizeNearest(LabelMap(width: 4, height: 1, labels: [1, 2, 3, 4]), width: 2, height: 1).labels, [2, 4])
     // Bilinear 2→4 with half-pixel centres: positions -0.25(clamped 0), 0.25, 0.75, 1.25(clamped) → 0, 25, 75, 100.
     let img = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 100, 100, 100])
-    XCTAssertEqual(resizeBilinear(img, width: 4, height: 1).pixels.enumerated().filter { $0.offset % 3 == 0 }.map { $0.element }, [0, 25, 75, 100])
+    XCTAssertEqual(
+      resizeBilinear(img, width: 4, height: 1).pixels.enumerated().filter { $0.offset % 3 == 0 }.map { $0.element },
+      [0, 25, 75, 100])
   }
 
   func testColourJitterKeepsMaskAndIsSeeded() {
     let base = selfMaskSample()
     let aug = Augmentation(colourJitter: 0.4)
-    var r1 = SplitMix64(seed: 5), r2 = SplitMix64(seed: 5)
-    let a = aug.apply(base, rng: &r1), b = aug.apply(base, rng: &r2)
+    var r1 = SplitMix64(seed: 5)
+    var r2 = SplitMix64(seed: 5)
+    let a = aug.apply(base, rng: &r1)
+    let b = aug.apply(base, rng: &r2)
     XCTAssertEqual(a.mask, base.mask)
     XCTAssertEqual(a.image, b.image)
     XCTAssertNotEqual(a.image, base.image)
@@ -91,7 +106,9 @@ final class TransformTests: XCTestCase {
     let img = RGBImage(width: 1, height: 1, pixels: [255, 128, 0])
     var out = [Float](repeating: 0, count: 4)
     Normalization.none.write(img, into: &out, offset: 1)
-    XCTAssertEqual(out[1], 1, accuracy: 1e-6); XCTAssertEqual(out[2], 128 / 255, accuracy: 1e-6); XCTAssertEqual(out[3], 0)
+    XCTAssertEqual(out[1], 1, accuracy: 1e-6)
+    XCTAssertEqual(out[2], 128 / 255, accuracy: 1e-6)
+    XCTAssertEqual(out[3], 0)
     Normalization.imagenet.write(img, into: &out, offset: 0)
     XCTAssertEqual(out[0], (1 - 0.485) / 0.229, accuracy: 1e-5)
     XCTAssertEqual(out[1], (128.0 / 255 - 0.456) / 0.224, accuracy: 1e-5)

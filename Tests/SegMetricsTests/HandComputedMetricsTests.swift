@@ -139,7 +139,8 @@ final class HandComputedMetricsTests: XCTestCase {
       case (let a?, let e?):
         XCTAssertEqual(a, e, accuracy: tolerance, "class \(i)", file: file, line: line)
       default:
-        XCTFail("class \(i): got \(String(describing: a)), expected \(String(describing: e))",
+        XCTFail(
+          "class \(i): got \(String(describing: a)), expected \(String(describing: e))",
           file: file, line: line)
       }
     }

@@ -32,7 +32,8 @@ final class TensorTests: XCTestCase {
     let before = pool.allocations
     for _ in 0..<10 { _ = try Tensor(shape: [3, 5, 7]) }
     XCTAssertEqual(pool.allocations, before, "a freed buffer of the same size must be reused")
-    let a = try Tensor(shape: [3, 5, 7]), b = try Tensor(shape: [3, 5, 7])
+    let a = try Tensor(shape: [3, 5, 7])
+    let b = try Tensor(shape: [3, 5, 7])
     XCTAssertNotEqual(a.buffer.pointer, b.buffer.pointer, "live tensors never share storage")
   }
 

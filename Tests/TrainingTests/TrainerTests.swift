@@ -34,7 +34,9 @@ final class TrainerTests: XCTestCase {
   }
 
   func trainer(_ o: TrainOptions, _ name: String, model: TinyNet? = nil) throws -> Trainer {
-    let t = try Trainer(options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}", run: RunFolder(scratch.appendingPathComponent(name).path))
+    let t = try Trainer(
+      options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}",
+      run: RunFolder(scratch.appendingPathComponent(name).path))
     t.say = { _ in }
     return t
   }
@@ -74,7 +76,10 @@ final class TrainerTests: XCTestCase {
 
     var stopAfter = 7
     let first = try trainer(options(steps: 12), "resumed")
-    first.stopRequested = { stopAfter -= 1; return stopAfter == 0 }
+    first.stopRequested = {
+      stopAfter -= 1
+      return stopAfter == 0
+    }
     let partial = try first.train(resume: false)
     XCTAssertTrue(partial.stopped)
     XCTAssertEqual(partial.steps, 7)
@@ -82,7 +87,8 @@ final class TrainerTests: XCTestCase {
     let second = try trainer(options(steps: 12), "resumed", model: TinyNet(classes: 6, seed: 99))
     let done = try second.train(resume: true)
     XCTAssertEqual(done.steps, 12)
-    let a = try weights("straight"), b = try weights("resumed")
+    let a = try weights("straight")
+    let b = try weights("resumed")
     XCTAssertEqual(Set(a.keys), Set(b.keys))
     for (k, v) in a { XCTAssertEqual(v, b[k], "\(k) differs after resume") }
   }

@@ -12,7 +12,8 @@ final class AtomicFileTests: XCTestCase {
     let live = ".last.safetensors.tmp-\(getpid())-678"
     let others = ["last.safetensors", ".hidden", ".notes.tmp-abc-1", "best.safetensors"]
     for name in [dead, live] + others {
-      XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data([1, 2, 3])))
+      XCTAssertTrue(
+        FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data([1, 2, 3])))
     }
     XCTAssertEqual(removeAbandonedTemporaryFiles(in: dir), [dead])
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ([live] + others).sorted())
@@ -22,7 +23,8 @@ final class AtomicFileTests: XCTestCase {
     let dir = try makeTemporaryDirectory(self)
     // Renaming a file over a non-empty directory fails after the temporary file was written.
     let target = dir.appendingPathComponent("taken")
-    try FileManager.default.createDirectory(at: target.appendingPathComponent("inside"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: target.appendingPathComponent("inside"), withIntermediateDirectories: true)
     XCTAssertThrowsError(try AtomicFile.write([1, 2, 3], to: target))
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["taken"])
   }

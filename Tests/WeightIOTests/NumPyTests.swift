@@ -7,7 +7,8 @@ import XCTest
 /// by numpy in tools/make_pth_fixtures.py.
 final class NumPyTests: XCTestCase {
   private lazy var expected: [String: HostArray] = {
-    (try? SafeTensors.read(contentsOf: fixturesDirectory.appendingPathComponent("npy.expected.safetensors")).tensors) ?? [:]
+    (try? SafeTensors.read(contentsOf: fixturesDirectory.appendingPathComponent("npy.expected.safetensors")).tensors)
+      ?? [:]
   }()
 
   private func fixture(_ name: String) -> URL { fixturesDirectory.appendingPathComponent(name + ".npy") }
@@ -72,7 +73,8 @@ final class NumPyTests: XCTestCase {
     let good = try NumPy.encode(HostArray(shape: [2], floats: [1, 2]))
     assertWeightIOError(try NumPy.decode(Array("hello".utf8), source: "h.npy"), mentions: ["h.npy", "magic"])
     assertWeightIOError(try NumPy.decode(Array(good.prefix(30)), source: "t.npy"), mentions: ["t.npy", "truncated"])
-    assertWeightIOError(try NumPy.decode(Array(good.dropLast()), source: "d.npy"), mentions: ["d.npy", "bytes of data"])
+    assertWeightIOError(
+      try NumPy.decode(Array(good.dropLast()), source: "d.npy"), mentions: ["d.npy", "bytes of data"])
     assertWeightIOError(try NumPy.decode(good + [0], source: "d.npy"), mentions: ["d.npy", "bytes of data"])
     var future = good
     future[6] = 9
@@ -84,11 +86,20 @@ final class NumPyTests: XCTestCase {
       let text = Array((header + "\n").utf8)
       return NumPy.magic + [1, 0] + leBytes(UInt16(text.count)) + text
     }
-    assertWeightIOError(try NumPy.decode(file("{'descr': '<c8', 'fortran_order': False, 'shape': (), }"), source: "c.npy"), mentions: ["c.npy", "<c8"])
-    assertWeightIOError(try NumPy.decode(file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (), }"), source: "s.npy"), mentions: ["structured"])
-    assertWeightIOError(try NumPy.decode(file("{'descr': '<f4', 'shape': (), }"), source: "m.npy"), mentions: ["required"])
-    assertWeightIOError(try NumPy.decode(file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }"), source: "n.npy"), mentions: ["shape"])
-    assertWeightIOError(try NumPy.decode(file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3"), source: "u.npy"), mentions: ["shape"])
+    assertWeightIOError(
+      try NumPy.decode(file("{'descr': '<c8', 'fortran_order': False, 'shape': (), }"), source: "c.npy"),
+      mentions: ["c.npy", "<c8"])
+    assertWeightIOError(
+      try NumPy.decode(file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (), }"), source: "s.npy"),
+      mentions: ["structured"])
+    assertWeightIOError(
+      try NumPy.decode(file("{'descr': '<f4', 'shape': (), }"), source: "m.npy"), mentions: ["required"])
+    assertWeightIOError(
+      try NumPy.decode(file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }"), source: "n.npy"),
+      mentions: ["shape"])
+    assertWeightIOError(
+      try NumPy.decode(file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3"), source: "u.npy"),
+      mentions: ["shape"])
     assertWeightIOError(try NumPy.decode(file("not a dict"), source: "x.npy"), mentions: ["'{'"])
   }
 }

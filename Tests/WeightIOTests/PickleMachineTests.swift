@@ -79,7 +79,9 @@ final class PickleMachineTests: XCTestCase {
   }
 
   func testNegativeAndHugeLongs() throws {
-    let bytes = P.proto2 + P.mark + P.long1([0xFF]) + P.long1([]) + P.long1([0x00, 0x80]) + P.long1([UInt8](repeating: 0x7F, count: 9)) + P.tuple + P.stop
+    let bytes =
+      P.proto2 + P.mark + P.long1([0xFF]) + P.long1([]) + P.long1([0x00, 0x80])
+      + P.long1([UInt8](repeating: 0x7F, count: 9)) + P.tuple + P.stop
     let (value, heap) = try run(bytes)
     XCTAssertEqual(heap.sequence(value), [.int(-1), .int(0), .int(-32768), .bigInt])
   }
@@ -87,9 +89,11 @@ final class PickleMachineTests: XCTestCase {
   /// A list fetched from the memo is the same list: appending through one alias shows in both.
   func testMemoAliasing() throws {
     let bytes =
-      P.proto2 + P.emptyList + P.put(0) + P.get(0) + P.int1(7) + P.append + P.get(0) + P.int1(8) + P.append + P.tuple2 + P.stop
+      P.proto2 + P.emptyList + P.put(0) + P.get(0) + P.int1(7) + P.append + P.get(0) + P.int1(8) + P.append + P.tuple2
+      + P.stop
     let (value, heap) = try run(bytes)
-    guard let items = heap.sequence(value), items.count == 2, case .list(let a) = items[0], case .list(let b) = items[1] else {
+    guard let items = heap.sequence(value), items.count == 2, case .list(let a) = items[0], case .list(let b) = items[1]
+    else {
       return XCTFail("unexpected \(value)")
     }
     XCTAssertEqual(a, b)
@@ -97,7 +101,8 @@ final class PickleMachineTests: XCTestCase {
   }
 
   func testProtocol4FrameMemoizeStackGlobal() throws {
-    let body = P.shortUnicode("collections") + [0x94] + P.shortUnicode("OrderedDict") + [0x94] + [0x93] + [0x94]
+    let body =
+      P.shortUnicode("collections") + [0x94] + P.shortUnicode("OrderedDict") + [0x94] + [0x93] + [0x94]
       + P.emptyTuple + P.reduce + P.stop
     let bytes = [0x80, 4, 0x95] + leBytes(UInt64(body.count)) + body
     let (value, _) = try run(bytes)
@@ -105,7 +110,8 @@ final class PickleMachineTests: XCTestCase {
   }
 
   func testSetItemReplacesExistingKey() throws {
-    let bytes = P.proto2 + P.emptyDict + P.unicode("k") + P.int1(1) + P.setItem + P.unicode("k") + P.int1(2) + P.setItem + P.stop
+    let bytes =
+      P.proto2 + P.emptyDict + P.unicode("k") + P.int1(1) + P.setItem + P.unicode("k") + P.int1(2) + P.setItem + P.stop
     let (value, heap) = try run(bytes)
     guard case .dict(let d) = value else { return XCTFail() }
     XCTAssertEqual(heap.dicts[d].entries.count, 1)
@@ -123,13 +129,15 @@ final class PickleMachineTests: XCTestCase {
     assertWeightIOError(try run(P.proto2 + P.append), mentions: ["APPEND", "underflow"])
     assertWeightIOError(try run(P.proto2 + P.mark + P.stop), mentions: ["STOP", "underflow"])
     assertWeightIOError(try run(P.proto2 + P.int1(1) + P.int1(2) + P.append), mentions: ["APPEND", "list"])
-    assertWeightIOError(try run(P.proto2 + P.emptyList + P.int1(1) + P.int1(2) + P.setItem), mentions: ["SETITEM", "dict"])
+    assertWeightIOError(
+      try run(P.proto2 + P.emptyList + P.int1(1) + P.int1(2) + P.setItem), mentions: ["SETITEM", "dict"])
     assertWeightIOError(try run(P.proto2 + P.tuple), mentions: ["TUPLE", "MARK"])
     assertWeightIOError(try run(P.proto2 + P.mark + P.int1(1) + P.tuple2), mentions: ["TUPLE2", "underflow"])
   }
 
   func testTruncation() {
-    assertWeightIOError(try run(P.proto2 + P.op("X") + leBytes(UInt32(1000)) + Array("ab".utf8)), mentions: ["BINUNICODE", "truncated"])
+    assertWeightIOError(
+      try run(P.proto2 + P.op("X") + leBytes(UInt32(1000)) + Array("ab".utf8)), mentions: ["BINUNICODE", "truncated"])
     assertWeightIOError(try run(P.proto2 + [0x8D] + leBytes(UInt64.max)), mentions: ["BINUNICODE8", "truncated"])
     assertWeightIOError(try run(P.proto2 + P.none), mentions: ["without STOP"])
     assertWeightIOError(try run(P.proto2 + P.op("c") + Array("torch".utf8)), mentions: ["GLOBAL", "newline"])
@@ -160,11 +168,14 @@ final class TorchUnpicklingTests: XCTestCase {
   typealias P = PickleBytes
 
   /// {'w': _rebuild_tensor_v2(storage('0', FloatStorage, numel 4), offset, size, stride, False, OrderedDict())}
-  private func stateDictPickle(offset: UInt8, size: [UInt8], stride: [UInt8], storageType: String = "FloatStorage") -> [UInt8] {
+  private func stateDictPickle(offset: UInt8, size: [UInt8], stride: [UInt8], storageType: String = "FloatStorage")
+    -> [UInt8]
+  {
     P.proto2 + P.emptyDict + P.unicode("w")
       + P.global("torch._utils", "_rebuild_tensor_v2")
       + P.mark
-      + P.mark + P.unicode("storage") + P.global("torch", storageType) + P.unicode("0") + P.unicode("cpu") + P.int1(4) + P.tuple + P.binPersId
+      + P.mark + P.unicode("storage") + P.global("torch", storageType) + P.unicode("0") + P.unicode("cpu") + P.int1(4)
+      + P.tuple + P.binPersId
       + P.int1(offset)
       + P.mark + size.flatMap { P.int1($0) } + P.tuple
       + P.mark + stride.flatMap { P.int1($0) } + P.tuple
@@ -190,14 +201,16 @@ final class TorchUnpicklingTests: XCTestCase {
   }
 
   func testViewBeyondStorageNamesTheKey() {
-    assertWeightIOError(try load(stateDictPickle(offset: 2, size: [3], stride: [1])), mentions: ["hand.pth", "'w'", "reaches element 4"])
+    assertWeightIOError(
+      try load(stateDictPickle(offset: 2, size: [3], stride: [1])), mentions: ["hand.pth", "'w'", "reaches element 4"])
     assertWeightIOError(try load(stateDictPickle(offset: 0, size: [2, 2], stride: [1])), mentions: ["'w'", "rank"])
   }
 
   func testStorageShorterThanDeclared() {
     // numel 4 of DoubleStorage needs 32 bytes, the entry has 16.
     assertWeightIOError(
-      try load(stateDictPickle(offset: 0, size: [1], stride: [1], storageType: "DoubleStorage")), mentions: ["'w'", "32"])
+      try load(stateDictPickle(offset: 0, size: [1], stride: [1], storageType: "DoubleStorage")),
+      mentions: ["'w'", "32"])
   }
 
   func testSelfReferencingListDoesNotLoop() throws {
@@ -232,7 +245,9 @@ final class TorchUnpicklingTests: XCTestCase {
         bytes[position] = UInt8(truncatingIfNeeded: generator.next())
       }
       do {
-        _ = try TorchCheckpoint.unpickle(bytes, source: "views.pth", pickleName: "data.pkl", storageBytes: archive.storage).flattened()
+        _ = try TorchCheckpoint.unpickle(
+          bytes, source: "views.pth", pickleName: "data.pkl", storageBytes: archive.storage
+        ).flattened()
       } catch {
         XCTAssertTrue(error is WeightIOError, "\(error)")
         errors += 1

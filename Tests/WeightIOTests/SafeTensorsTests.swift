@@ -39,7 +39,8 @@ final class SafeTensorsTests: XCTestCase {
     let headerLength = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     XCTAssertEqual((8 + headerLength) % 8, 0)
     XCTAssertEqual(bytes[8], UInt8(ascii: "{"))
-    XCTAssertTrue(bytes[8..<(8 + headerLength)].last == UInt8(ascii: "}") || bytes[8 + headerLength - 1] == UInt8(ascii: " "))
+    XCTAssertTrue(
+      bytes[8..<(8 + headerLength)].last == UInt8(ascii: "}") || bytes[8 + headerLength - 1] == UInt8(ascii: " "))
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["model.safetensors"])
 
     // Deterministic: the same tensors give the same bytes.
@@ -61,7 +62,8 @@ final class SafeTensorsTests: XCTestCase {
     let header =
       #"{"__metadata__":{"format":"pt"},"bias":{"dtype":"F16","shape":[2],"data_offsets":[16,20]},"#
       + #""weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
-    let data = leBytes(Float(1)) + leBytes(Float(2)) + leBytes(Float(-0.5)) + leBytes(Float(3)) + [0x00, 0x3C, 0x00, 0xBC]
+    let data =
+      leBytes(Float(1)) + leBytes(Float(2)) + leBytes(Float(-0.5)) + leBytes(Float(3)) + [0x00, 0x3C, 0x00, 0xBC]
     let (tensors, metadata) = try SafeTensors.decode(file(header: header, data: data), source: "hand.safetensors")
     XCTAssertEqual(metadata, ["format": "pt"])
     XCTAssertEqual(Set(tensors.keys), ["bias", "weight"])
@@ -86,52 +88,75 @@ final class SafeTensorsTests: XCTestCase {
   // MARK: errors — each names the file and, where there is one, the key
 
   func testTruncatedFile() {
-    assertWeightIOError(try SafeTensors.decode([1, 2, 3], source: "short.safetensors"), mentions: ["short.safetensors", "truncated"])
+    assertWeightIOError(
+      try SafeTensors.decode([1, 2, 3], source: "short.safetensors"), mentions: ["short.safetensors", "truncated"])
   }
 
   func testHeaderLengthBeyondFile() {
     let bytes = leBytes(UInt64(1000)) + Array("{}".utf8)
-    assertWeightIOError(try SafeTensors.decode(bytes, source: "cut.safetensors"), mentions: ["cut.safetensors", "1000", "beyond"])
+    assertWeightIOError(
+      try SafeTensors.decode(bytes, source: "cut.safetensors"), mentions: ["cut.safetensors", "1000", "beyond"])
     let huge = leBytes(UInt64.max) + Array("{}".utf8)
-    assertWeightIOError(try SafeTensors.decode(huge, source: "huge.safetensors"), mentions: ["huge.safetensors", "beyond"])
+    assertWeightIOError(
+      try SafeTensors.decode(huge, source: "huge.safetensors"), mentions: ["huge.safetensors", "beyond"])
   }
 
   func testBadJSON() {
-    assertWeightIOError(try SafeTensors.decode(file(header: "{\"a\": [", data: []), source: "bad.safetensors"), mentions: ["bad.safetensors", "JSON"])
-    assertWeightIOError(try SafeTensors.decode(file(header: "[1, 2]", data: []), source: "list.safetensors"), mentions: ["list.safetensors"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: "{\"a\": [", data: []), source: "bad.safetensors"),
+      mentions: ["bad.safetensors", "JSON"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: "[1, 2]", data: []), source: "list.safetensors"),
+      mentions: ["list.safetensors"])
     let missingShape = #"{"w":{"dtype":"F32","data_offsets":[0,4]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: missingShape, data: [0, 0, 0, 0]), source: "m.safetensors"), mentions: ["m.safetensors", "'w'", "shape"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: missingShape, data: [0, 0, 0, 0]), source: "m.safetensors"),
+      mentions: ["m.safetensors", "'w'", "shape"])
   }
 
   func testOffsetsOutOfRange() {
     let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: header, data: [0, 0, 0, 0]), source: "r.safetensors"), mentions: ["r.safetensors", "'w'", "out of range"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: header, data: [0, 0, 0, 0]), source: "r.safetensors"),
+      mentions: ["r.safetensors", "'w'", "out of range"])
     let reversed = #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: reversed, data: [0, 0, 0, 0]), source: "r.safetensors"), mentions: ["'w'", "out of range"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: reversed, data: [0, 0, 0, 0]), source: "r.safetensors"),
+      mentions: ["'w'", "out of range"])
     let negative = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: negative, data: [0, 0, 0, 0]), source: "r.safetensors"), mentions: ["'w'", "out of range"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: negative, data: [0, 0, 0, 0]), source: "r.safetensors"),
+      mentions: ["'w'", "out of range"])
   }
 
   func testOffsetsNotMatchingShape() {
     let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: header, data: [0, 0, 0, 0]), source: "s.safetensors"), mentions: ["s.safetensors", "'w'", "[2]"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: header, data: [0, 0, 0, 0]), source: "s.safetensors"),
+      mentions: ["s.safetensors", "'w'", "[2]"])
   }
 
   func testOverlappingOffsets() {
-    let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: header, data: [UInt8](repeating: 0, count: 8)), source: "o.safetensors"), mentions: ["o.safetensors", "'b'", "overlap", "'a'"])
+    let header =
+      #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: header, data: [UInt8](repeating: 0, count: 8)), source: "o.safetensors"),
+      mentions: ["o.safetensors", "'b'", "overlap", "'a'"])
   }
 
   func testUnknownDtype() {
     let header = #"{"q":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}"#
-    assertWeightIOError(try SafeTensors.decode(file(header: header, data: [0]), source: "d.safetensors"), mentions: ["d.safetensors", "'q'", "F8_E4M3"])
+    assertWeightIOError(
+      try SafeTensors.decode(file(header: header, data: [0]), source: "d.safetensors"),
+      mentions: ["d.safetensors", "'q'", "F8_E4M3"])
   }
 
   /// Mutated and truncated files: always a result or a WeightIOError, never a crash.
   func testCorruptedBytesNeverCrash() throws {
-    let original = try SafeTensors.encode([
-      "a": HostArray(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]), "b": HostArray(shape: [], int64s: [3]),
-    ], metadata: ["k": "v"])
+    let original = try SafeTensors.encode(
+      [
+        "a": HostArray(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]), "b": HostArray(shape: [], int64s: [3]),
+      ], metadata: ["k": "v"])
     var generator = SplitMix64(seed: 5)
     for _ in 0..<3000 {
       var bytes = original
@@ -139,15 +164,20 @@ final class SafeTensorsTests: XCTestCase {
         bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
       }
       bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count + 8))))
-      do { _ = try SafeTensors.decode(bytes, source: "fuzz") } catch { XCTAssertTrue(error is WeightIOError, "\(error)") }
+      do { _ = try SafeTensors.decode(bytes, source: "fuzz") } catch {
+        XCTAssertTrue(error is WeightIOError, "\(error)")
+      }
     }
   }
 
   func testMissingFile() {
-    assertWeightIOError(try SafeTensors.read(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")), mentions: ["/nonexistent/x.safetensors"])
+    assertWeightIOError(
+      try SafeTensors.read(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")),
+      mentions: ["/nonexistent/x.safetensors"])
   }
 
   func testReservedKeyCannotBeWritten() {
-    assertWeightIOError(try SafeTensors.encode(["__metadata__": HostArray(shape: [1], floats: [1])]), mentions: ["__metadata__"])
+    assertWeightIOError(
+      try SafeTensors.encode(["__metadata__": HostArray(shape: [1], floats: [1])]), mentions: ["__metadata__"])
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZIPFoundation
 
 @testable import WeightIO
 
@@ -37,8 +38,6 @@ func assertWeightIOError<T>(
     XCTFail("expected a WeightIOError, got \(error)", file: file, line: line)
   }
 }
-
-import ZIPFoundation
 
 /// The pickle and storages of a torch checkpoint fixture, read with ZIPFoundation directly.
 struct ZIPArchiveFixture {

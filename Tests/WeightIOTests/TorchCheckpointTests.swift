@@ -19,7 +19,10 @@ final class TorchCheckpointTests: XCTestCase {
     }
   }
 
-  private func assertSame(_ actual: [(String, HostArray)], _ expected: [(String, HostArray)], file: StaticString = #filePath, line: UInt = #line) {
+  private func assertSame(
+    _ actual: [(String, HostArray)], _ expected: [(String, HostArray)], file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
     XCTAssertEqual(actual.map(\.0), expected.map(\.0), "keys or their order differ", file: file, line: line)
     for ((key, a), (_, e)) in zip(actual, expected) {
       XCTAssertEqual(a.shape, e.shape, "shape of \(key)", file: file, line: line)
@@ -113,18 +116,24 @@ final class TorchCheckpointTests: XCTestCase {
   }
 
   func testOtherFormatsAreNamed() throws {
-    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixturesDirectory.appendingPathComponent("npy_u1.npy")), mentions: ["npy_u1.npy", "NumPy"])
+    assertWeightIOError(
+      try TorchCheckpoint.load(contentsOf: fixturesDirectory.appendingPathComponent("npy_u1.npy")),
+      mentions: ["npy_u1.npy", "NumPy"])
     let url = try makeTemporaryDirectory(self).appendingPathComponent("text.pth")
     try Data("hello world, not weights".utf8).write(to: url)
     assertWeightIOError(try TorchCheckpoint.load(contentsOf: url), mentions: ["text.pth", "not a PyTorch checkpoint"])
   }
 
   func testSafetensorsFileIsNotMistakenForACheckpoint() {
-    assertWeightIOError(try TorchCheckpoint.load(contentsOf: fixture("hand_written.safetensors")), mentions: ["hand_written.safetensors", "safetensors"])
+    assertWeightIOError(
+      try TorchCheckpoint.load(contentsOf: fixture("hand_written.safetensors")),
+      mentions: ["hand_written.safetensors", "safetensors"])
   }
 
   func testMissingFile() {
-    assertWeightIOError(try TorchCheckpoint.load(contentsOf: URL(fileURLWithPath: "/nonexistent/m.pth")), mentions: ["/nonexistent/m.pth"])
+    assertWeightIOError(
+      try TorchCheckpoint.load(contentsOf: URL(fileURLWithPath: "/nonexistent/m.pth")), mentions: ["/nonexistent/m.pth"]
+    )
   }
 
   func testCRC32() {

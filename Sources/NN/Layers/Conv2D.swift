@@ -21,10 +21,18 @@ public final class Conv2D: Module {
     self.groups = groups
     self.fuseReLU = fuseReLU
     let shape = [outChannels, inChannels / groups, kernel, kernel]
-    let fanIn = shape[1] * kernel * kernel, fanOut = outChannels * kernel * kernel
-    weight = try Parameter("\(name).weight", shape: shape, values: initialValues(initializer, count: shape.reduce(1, *), fanIn: fanIn, fanOut: fanOut, rng: &rng))
-    self.bias = try bias
-      ? Parameter("\(name).bias", shape: [outChannels], values: initializer == .pytorchDefault ? initialValues(.pytorchDefault, count: outChannels, fanIn: fanIn, fanOut: fanOut, rng: &rng) : [Float](repeating: 0, count: outChannels))
+    let fanIn = shape[1] * kernel * kernel
+    let fanOut = outChannels * kernel * kernel
+    weight = try Parameter(
+      "\(name).weight", shape: shape,
+      values: initialValues(initializer, count: shape.reduce(1, *), fanIn: fanIn, fanOut: fanOut, rng: &rng))
+    self.bias =
+      try bias
+      ? Parameter(
+        "\(name).bias", shape: [outChannels],
+        values: initializer == .pytorchDefault
+          ? initialValues(.pytorchDefault, count: outChannels, fanIn: fanIn, fanOut: fanOut, rng: &rng)
+          : [Float](repeating: 0, count: outChannels))
       : nil
   }
 
@@ -52,6 +60,7 @@ func initialValues(_ initializer: Initializer, count: Int, fanIn: Int, fanOut: I
 
 /// A standard normal sample (Box–Muller).
 func normal(_ rng: inout Xoshiro256) -> Float {
-  let u1 = max(rng.nextUnitFloat(), 1e-7), u2 = rng.nextUnitFloat()
+  let u1 = max(rng.nextUnitFloat(), 1e-7)
+  let u2 = rng.nextUnitFloat()
   return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
 }

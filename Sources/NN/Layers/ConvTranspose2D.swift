@@ -24,15 +24,22 @@ public final class ConvTranspose2D: Module {
     let values =
       initializer == .bilinear
       ? bilinearKernel(in: inChannels, out: outChannels, size: kernel)
-      : initialValues(initializer, count: shape.reduce(1, *), fanIn: outChannels * kernel * kernel, fanOut: inChannels * kernel * kernel, rng: &rng)
+      : initialValues(
+        initializer, count: shape.reduce(1, *), fanIn: outChannels * kernel * kernel,
+        fanOut: inChannels * kernel * kernel, rng: &rng)
     weight = try Parameter("\(name).weight", shape: shape, values: values, trainable: trainable)
-    self.bias = try bias ? Parameter("\(name).bias", shape: [outChannels], values: [Float](repeating: 0, count: outChannels), trainable: trainable) : nil
+    self.bias =
+      try bias
+      ? Parameter(
+        "\(name).bias", shape: [outChannels], values: [Float](repeating: 0, count: outChannels), trainable: trainable)
+      : nil
   }
 
   public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    try convTranspose2d(x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, name: name)
+    try convTranspose2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, name: name)
   }
 }
 

@@ -27,7 +27,8 @@ public final class BatchNorm2D: Module {
   public func setTraining(_ training: Bool) { self.training = training }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    try batchNorm2d(x, gamma: weight, beta: bias, stats: stats, training: training, momentum: momentum, eps: eps, name: name)
+    try batchNorm2d(
+      x, gamma: weight, beta: bias, stats: stats, training: training, momentum: momentum, eps: eps, name: name)
   }
 }
 

@@ -24,7 +24,10 @@ public func batchNorm2d(
   let xs = x.shape
   guard xs.count == 4, gamma.shape == [xs[1]], beta.shape == [xs[1]], stats.mean.shape == [xs[1]] else {
     throw TensorError.shapeMismatch(
-      op: name, detail: "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(gamma.shape))")
+      op: name,
+      detail:
+        "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(gamma.shape))"
+    )
   }
   let c = xs[1]
   let tape = recording(x, gamma, beta)
@@ -69,7 +72,8 @@ public func batchNorm2d(
       return try Primitive(pd: pd!, what: "\(name) bwd")
     }
     let dx = try Tensor(desc: src.desc)
-    let dgamma = try Tensor(shape: [c]), dbeta = try Tensor(shape: [c])
+    let dgamma = try Tensor(shape: [c])
+    let dbeta = try Tensor(shape: [c])
     try bwd.execute([
       (DNNL_ARG_SRC, src), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
       (DNNL_ARG_DIFF_DST, dy.reordered(to: src.desc)), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_DIFF_SRC, dx),

@@ -8,7 +8,8 @@ public func conv2d(
   _ x: Variable, weight: Parameter, bias: Parameter?, geometry g: ConvGeometry = ConvGeometry(),
   groups: Int = 1, fuseReLU: Bool = false, name: String = "conv2d"
 ) throws -> Variable {
-  let xs = x.shape, ws = weight.shape
+  let xs = x.shape
+  let ws = weight.shape
   guard xs.count == 4, ws.count == 4 else {
     throw TensorError.shapeMismatch(
       op: name, detail: "input \(describe(xs)) and weight \(describe(ws)) must both be 4-D")
@@ -17,7 +18,10 @@ public func conv2d(
   let (o, kh, kw) = (ws[0], ws[2], ws[3])
   guard groups >= 1, c % groups == 0, o % groups == 0, ws[1] * groups == c else {
     throw TensorError.shapeMismatch(
-      op: name, detail: "input \(describe(xs)) has \(c) channels but weight \(describe(ws)) with groups=\(groups) expects \(ws[1] * groups)")
+      op: name,
+      detail:
+        "input \(describe(xs)) has \(c) channels but weight \(describe(ws)) with groups=\(groups) expects \(ws[1] * groups)"
+    )
   }
   if let bias, bias.shape != [o] {
     throw TensorError.shapeMismatch(op: name, detail: "bias \(describe(bias.shape)) must be [\(o)]")
@@ -26,7 +30,10 @@ public func conv2d(
   let ow = ConvGeometry.convOutput(w, kernel: kw, stride: g.stride.w, padding: g.padding.w, dilation: g.dilation.w)
   guard oh >= 1, ow >= 1 else {
     throw TensorError.shapeMismatch(
-      op: name, detail: "input \(describe(xs)) is too small for a \(kh)x\(kw) kernel (padding \(g.padding), dilation \(g.dilation)): output would be \(oh)x\(ow)")
+      op: name,
+      detail:
+        "input \(describe(xs)) is too small for a \(kh)x\(kw) kernel (padding \(g.padding), dilation \(g.dilation)): output would be \(oh)x\(ow)"
+    )
   }
   return try convolutionCore(
     .convolution, x, weight: weight, weightPlain: convWeightPlainDesc(ws, groups: groups), bias: bias,
@@ -103,7 +110,8 @@ func convolutionCore(
   let tape = recording(x, weight, bias)
   let training = tape != nil
   let wDims = wPlain.dims
-  let key = "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
+  let key =
+    "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
 
   let fwd = try PrimitiveCache.shared.get(key) {
     let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
@@ -117,7 +125,10 @@ func convolutionCore(
   }
   let src = try x.value.reordered(to: fwd.desc(dnnl_query_src_md))
   let wView = try Tensor(viewing: weight.value, as: wPlain)
-  let wt = try training ? wView.reordered(to: fwd.desc(dnnl_query_weights_md)) : weight.inLayout(fwd.desc(dnnl_query_weights_md), view: wView)
+  let wt =
+    try training
+    ? wView.reordered(to: fwd.desc(dnnl_query_weights_md))
+    : weight.inLayout(fwd.desc(dnnl_query_weights_md), view: wView)
   let y = try Tensor(desc: fwd.desc(dnnl_query_dst_md))
   var args: [(Int32, Tensor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_DST, y)]
   if let bias { args.append((DNNL_ARG_BIAS, bias.value)) }

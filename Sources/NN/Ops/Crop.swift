@@ -11,7 +11,8 @@ public func crop(
     throw TensorError.shapeMismatch(
       op: name, detail: "window \(height)x\(width) at (\(top), \(left)) does not fit in \(describe(xs))")
   }
-  let dims = [xs[0], xs[1], height, width], offsets = [0, 0, top, left]
+  let dims = [xs[0], xs[1], height, width]
+  let offsets = [0, 0, top, left]
   let tape = recording(x)
   let layout = try MemoryDesc(dims, x.value.dtype, x.value.desc.tag ?? plainTag(4))
   let y = try Tensor(desc: layout)

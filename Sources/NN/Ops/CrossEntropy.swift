@@ -29,7 +29,8 @@ public func softmaxCrossEntropy(
   let z = try logits.value.plain()
   let tape = recording(logits)
   let grad = try tape.map { _ in try Tensor(shape: zs) }
-  var total = 0.0, weightSum = 0.0
+  var total = 0.0
+  var weightSum = 0.0
   var probs = [Float](repeating: 0, count: k)
   for b in 0..<n {
     let zb = z.floats + b * k * hw
@@ -42,7 +43,9 @@ public func softmaxCrossEntropy(
       }
       guard t >= 0, Int(t) < k else {
         throw TensorError.shapeMismatch(
-          op: "cross_entropy", detail: "label \(t) at sample \(b), pixel \(i) is outside 0..<\(k) and is not the ignore index \(ignoreIndex)")
+          op: "cross_entropy",
+          detail: "label \(t) at sample \(b), pixel \(i) is outside 0..<\(k) and is not the ignore index \(ignoreIndex)"
+        )
       }
       var m = -Float.infinity
       for c in 0..<k { m = max(m, zb[c * hw + i]) }

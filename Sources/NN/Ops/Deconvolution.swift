@@ -7,7 +7,8 @@ public func convTranspose2d(
   _ x: Variable, weight: Parameter, bias: Parameter?, stride: Int = 1, padding: Int = 0,
   outputPadding: Int = 0, name: String = "conv_transpose2d"
 ) throws -> Variable {
-  let xs = x.shape, ws = weight.shape
+  let xs = x.shape
+  let ws = weight.shape
   guard xs.count == 4, ws.count == 4 else {
     throw TensorError.shapeMismatch(
       op: name, detail: "input \(describe(xs)) and weight \(describe(ws)) must both be 4-D")
@@ -25,8 +26,10 @@ public func convTranspose2d(
     throw TensorError.unsupported("\(name): output padding \(outputPadding) must be < stride and <= padding \(padding)")
   }
   let g = ConvGeometry(stride: stride, padding: padding)
-  let oh = ConvGeometry.deconvOutput(h, kernel: kh, stride: stride, padding: padding, dilation: 1, outputPadding: outputPadding)
-  let ow = ConvGeometry.deconvOutput(w, kernel: kw, stride: stride, padding: padding, dilation: 1, outputPadding: outputPadding)
+  let oh = ConvGeometry.deconvOutput(
+    h, kernel: kh, stride: stride, padding: padding, dilation: 1, outputPadding: outputPadding)
+  let ow = ConvGeometry.deconvOutput(
+    w, kernel: kw, stride: stride, padding: padding, dilation: 1, outputPadding: outputPadding)
   guard oh >= 1, ow >= 1 else {
     throw TensorError.shapeMismatch(op: name, detail: "input \(describe(xs)) gives an empty output \(oh)x\(ow)")
   }

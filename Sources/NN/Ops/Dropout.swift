@@ -35,7 +35,8 @@ func multiplyPerSample(_ t: Tensor, _ masks: [Tensor]) throws -> Tensor {
   dims[0] = 1
   for (i, mask) in masks.enumerated() {
     let offsets = [i, 0, 0, 0]
-    try binary(dnnl_binary_mul, t.window(dims: dims, offsets: offsets), mask, into: out.window(dims: dims, offsets: offsets))
+    try binary(
+      dnnl_binary_mul, t.window(dims: dims, offsets: offsets), mask, into: out.window(dims: dims, offsets: offsets))
   }
   return out
 }

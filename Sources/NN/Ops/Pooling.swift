@@ -15,12 +15,15 @@ public func maxPool2d(
   let oh = poolOutput(xs[2], kernel: kernel, stride: s, padding: padding, ceilMode: ceilMode)
   let ow = poolOutput(xs[3], kernel: kernel, stride: s, padding: padding, ceilMode: ceilMode)
   guard oh >= 1, ow >= 1 else {
-    throw TensorError.shapeMismatch(op: name, detail: "input \(describe(xs)) is smaller than the \(kernel)x\(kernel) window")
+    throw TensorError.shapeMismatch(
+      op: name, detail: "input \(describe(xs)) is smaller than the \(kernel)x\(kernel) window")
   }
   let yDims = [xs[0], xs[1], oh, ow]
   let tape = recording(x)
-  let k = [dnnl_dim_t(kernel), dnnl_dim_t(kernel)], st = [dnnl_dim_t(s), dnnl_dim_t(s)]
-  let dil: [dnnl_dim_t] = [0, 0], pl = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
+  let k = [dnnl_dim_t(kernel), dnnl_dim_t(kernel)]
+  let st = [dnnl_dim_t(s), dnnl_dim_t(s)]
+  let dil: [dnnl_dim_t] = [0, 0]
+  let pl = [dnnl_dim_t(padding), dnnl_dim_t(padding)]
   let pr = [
     dnnl_dim_t((oh - 1) * s + kernel - xs[2] - padding), dnnl_dim_t((ow - 1) * s + kernel - xs[3] - padding),
   ]

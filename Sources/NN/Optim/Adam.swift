@@ -38,12 +38,15 @@ public final class Adam: Optimizer {
       withValueAndGradient(p) { w, g, n in
         let t = (steps[p.name] ?? 0) + 1
         steps[p.name] = t
-        let mm = m[p.name] ?? Slot(zeros: n), vv = v[p.name] ?? Slot(zeros: n)
+        let mm = m[p.name] ?? Slot(zeros: n)
+        let vv = v[p.name] ?? Slot(zeros: n)
         m[p.name] = mm
         v[p.name] = vv
         let (lr, b1, b2, wd) = (learningRate, beta1, beta2, weightDecay)
-        let bc1 = 1 - powf(b1, Float(t)), bc2 = 1 - powf(b2, Float(t))
-        let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
+        let bc1 = 1 - powf(b1, Float(t))
+        let bc2 = 1 - powf(b2, Float(t))
+        let stepSize = lr / bc1
+        let bc2Root = bc2.squareRoot()
         mm.values.withUnsafeMutableBufferPointer { m in
           vv.values.withUnsafeMutableBufferPointer { v in
             for i in 0..<n {

@@ -12,7 +12,9 @@ public protocol Optimizer: AnyObject {
 }
 
 /// A parameter's values and gradient as flat fp32 buffers (both plain layout).
-func withValueAndGradient(_ p: Parameter, _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
+func withValueAndGradient(
+  _ p: Parameter, _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+) {
   guard p.trainable, let g = p.grad else { return }
   body(p.value.floats, g.floats, p.value.count)
 }
@@ -21,7 +23,8 @@ func withValueAndGradient(_ p: Parameter, _ body: (UnsafeMutablePointer<Float>, 
 func restoreSlot(_ state: [String: [Float]], _ key: String, count: Int) throws -> [Float]? {
   guard let v = state[key] else { return nil }
   guard v.count == count else {
-    throw TensorError.shapeMismatch(op: "optimizer state", detail: "\(key) has \(v.count) values, parameter has \(count)")
+    throw TensorError.shapeMismatch(
+      op: "optimizer state", detail: "\(key) has \(v.count) values, parameter has \(count)")
   }
   return v
 }
