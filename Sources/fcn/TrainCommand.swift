@@ -110,7 +110,7 @@ func loadClassWeights(_ spec: String, dataset: SegmentationDataset, classes: Int
     }
     let present = counts.filter { $0 > 0 }.sorted()
     guard !present.isEmpty else {
-      throw ValidationError("--class-weights auto: no labelled pixels in \(dataset.description)")
+      throw TrainingError.config("--class-weights auto: no labelled pixels in \(dataset.description)")
     }
     let median = present[present.count / 2]
     return counts.map { $0 > 0 ? Float(median / $0) : 0 }
