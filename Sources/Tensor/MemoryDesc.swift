@@ -34,7 +34,7 @@ public final class MemoryDesc: CustomStringConvertible {
     var n: Int32 = 0
     dnnl_memory_desc_query(md, dnnl_query_ndims_s32, &n)
     var p: UnsafePointer<dnnl_dim_t>?
-    withUnsafeMutablePointer(to: &p) { dnnl_memory_desc_query(md, dnnl_query_dims, $0) }
+    withUnsafeMutablePointer(to: &p) { _ = dnnl_memory_desc_query(md, dnnl_query_dims, $0) }
     guard let p else { return [] }
     return (0..<Int(n)).map { Int(p[$0]) }
   }

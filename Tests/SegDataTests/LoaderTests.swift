@@ -140,7 +140,7 @@ final class LoaderTests: XCTestCase {
     var stream: BatchStream? = DataLoader(dataset: data, config: LoaderConfig(batchSize: 1, workers: 2, prefetch: 1))
       .batches(epoch: 0)
     _ = try stream?.next()
-    weak var weakStream = stream
+    weak let weakStream = stream
     let state = Mirror(reflecting: try XCTUnwrap(stream)).children.first { $0.label == "state" }?.value as? EpochState
     stream = nil
     XCTAssertNil(weakStream, "workers must not keep the stream alive")
