@@ -18,23 +18,17 @@ public func add(_ a: Variable, _ b: Variable, name: String = "add") throws -> Va
   return out
 }
 
-/// `alg`(src0, src1) into a new tensor in src0's layout; src1 may be a broadcast shape
-/// (e.g. [N, C, 1, 1] for channel-wise masks).
+/// `alg`(src0, src1) into a new tensor in src0's layout.
 func binary(_ alg: dnnl_alg_kind_t, _ src0: Tensor, _ src1: Tensor) throws -> Tensor {
   let y = try Tensor(desc: src0.desc)
-  try binary(alg, src0, src1, into: y)
-  return y
-}
-
-/// `alg`(src0, src1) written into `dst` (which has src0's layout, possibly a window).
-func binary(_ alg: dnnl_alg_kind_t, _ src0: Tensor, _ src1: Tensor, into dst: Tensor) throws {
-  let p = try PrimitiveCache.shared.get("binary|\(alg.rawValue)|\(src0.desc.key)|\(src1.desc.key)|\(dst.desc.key)") {
+  let p = try PrimitiveCache.shared.get("binary|\(alg.rawValue)|\(src0.desc.key)|\(src1.desc.key)|\(y.desc.key)") {
     var pd: dnnl_primitive_desc_t?
     try check(
       dnnl_binary_primitive_desc_create(
-        &pd, Engine.shared.engine, alg, src0.desc.md, src1.desc.md, dst.desc.md, nil),
+        &pd, Engine.shared.engine, alg, src0.desc.md, src1.desc.md, y.desc.md, nil),
       "binary op on \(src0.desc) and \(src1.desc)")
     return try Primitive(pd: pd!, what: "binary")
   }
-  try p.execute([(DNNL_ARG_SRC_0, src0), (DNNL_ARG_SRC_1, src1), (DNNL_ARG_DST, dst)])
+  try p.execute([(DNNL_ARG_SRC_0, src0), (DNNL_ARG_SRC_1, src1), (DNNL_ARG_DST, y)])
+  return y
 }

@@ -30,9 +30,10 @@ public func dropout2d(_ x: Variable, p: Float, training: Bool, rng: inout Xoshir
 func multiplyPerSample(_ t: Tensor, _ masks: [[Float]]) throws -> Tensor {
   let s = t.shape
   let (n, c, planeSize) = (s[0], s[1], s[2] * s[3])
-  guard t.dtype == .f32, let tag = t.desc.tag else {
-    throw TensorError.unsupported("dropout2d: layout \(t.desc) is not one of nchw, nhwc, nChw8c, nChw16c")
+  func unsupported() -> TensorError {
+    .unsupported("dropout2d: layout \(t.desc) is not one of nchw, nhwc, nChw4c, nChw8c, nChw16c")
   }
+  guard t.dtype == .f32, let tag = t.desc.tag else { throw unsupported() }
   let out = try Tensor(desc: t.desc)
   let (x, y) = (t.floats, out.floats)
   switch tag {
@@ -69,7 +70,7 @@ func multiplyPerSample(_ t: Tensor, _ masks: [[Float]]) throws -> Tensor {
       }
     }
   default:
-    throw TensorError.unsupported("dropout2d: layout \(t.desc) is not one of nchw, nhwc, nChw8c, nChw16c")
+    throw unsupported()
   }
   return out
 }
