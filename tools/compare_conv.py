@@ -22,6 +22,24 @@ def run_lines(cmd):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+DOC_HEADER = ("# Benchmarks\n\nAll numbers are measured side by side in one run on one machine; the machine is\n"
+              "shared and noisy, so each is a median over alternating rounds with its spread.\n\n")
+
+
+def replace_section(path, marker, section):
+    """Writes `section` (starting with the heading `marker`) into the Markdown file at `path`,
+    replacing an older section with that heading and keeping every other section."""
+    text = open(path).read() if os.path.exists(path) else DOC_HEADER
+    if marker in text:
+        start = text.index(marker)
+        nxt = text.find("\n### ", start + 1)
+        text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -57,19 +75,7 @@ def main():
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
-        # Replace only this section; tools/run_benchmarks.py owns the whole-model one.
-        text = open(args.out).read() if os.path.exists(args.out) else (
-            "# Benchmarks\n\nAll numbers are measured side by side in one run on one machine; the machine is\n"
-            "shared and noisy, so each is a median over alternating rounds with its spread.\n\n")
-        marker = "### 3x3 convolution"
-        if marker in text:
-            start = text.index(marker)
-            nxt = text.find("\n### ", start + 1)
-            text = text[:start] + table + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + table
-        with open(args.out, "w") as f:
-            f.write(text)
+        replace_section(args.out, "### 3x3 convolution", table)
 
 if __name__ == "__main__":
     main()

@@ -209,18 +209,7 @@ class PaperVariant(PaperFCN8s):
             self.upscore16.weight.copy_(bilinear(n_class, 32))
 
     def forward(self, x):
-        h = x
-        for b, n in enumerate(self.blocks):
-            for j in range(n):
-                h = getattr(self, f"relu{b + 1}_{j + 1}")(getattr(self, f"conv{b + 1}_{j + 1}")(h))
-            h = getattr(self, f"pool{b + 1}")(h)
-            if b == 2:
-                pool3 = h
-            if b == 3:
-                pool4 = h
-        h = self.drop6(self.relu6(self.fc6(h)))
-        h = self.drop7(self.relu7(self.fc7(h)))
-        h = self.score_fr(h)
+        pool3, pool4, h = self.features(x)
         if self.mode == "32s":
             h = self.upscore(h)
             return h[:, :, 19:19 + x.size()[2], 19:19 + x.size()[3]].contiguous()

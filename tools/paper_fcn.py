@@ -34,7 +34,8 @@ class PaperFCN8s(nn.Module):
         self.upscore8 = nn.ConvTranspose2d(n_class, n_class, 16, stride=8, bias=False)
         self.upscore_pool4 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, bias=False)
 
-    def forward(self, x):
+    def features(self, x):
+        """pool3, pool4 and the coarse scores (score_fr): what every FCN head starts from."""
         h = x
         for b, n in enumerate(self.blocks):
             for j in range(n):
@@ -46,7 +47,10 @@ class PaperFCN8s(nn.Module):
                 pool4 = h
         h = self.drop6(self.relu6(self.fc6(h)))
         h = self.drop7(self.relu7(self.fc7(h)))
-        h = self.score_fr(h)
+        return pool3, pool4, self.score_fr(h)
+
+    def forward(self, x):
+        pool3, pool4, h = self.features(x)
         h = self.upscore2(h)
         upscore2 = h  # 1/16
         h = self.score_pool4(pool4)

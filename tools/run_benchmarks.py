@@ -20,7 +20,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from compare_conv import run_lines  # noqa: E402
+from compare_conv import replace_section, run_lines  # noqa: E402
 
 # (model, size, batch): the course net at two sizes and the paper's FCN-8s, 21 classes (VOC).
 CONFIGS = [("seed-fcn8", "256x256", 2), ("seed-fcn8", "512x512", 1), ("fcn8s", "256x256", 2)]
@@ -41,7 +41,7 @@ def measure(args, model, size, batch, mode, dtype):
     return ours, theirs
 
 
-def row(model, size, batch, mode, dtype, ours, theirs):  # noqa: PLR0913
+def row(model, size, batch, mode, dtype, ours, theirs):
     os_, ts = [r["img_per_s"] for r in ours], [r["img_per_s"] for r in theirs]
     (mo, lo, hi), (mt, lt, ht) = spread(os_), spread(ts)
     pct = statistics.median(r["pct_of_limit"] for r in ours)
@@ -103,18 +103,7 @@ def main():
     ]
     section = "\n".join(lines) + "\n"
     print(section)
-    # Keep the conv section tools/compare_conv.py wrote; replace an older model section.
-    text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n\n"
-    marker = "### Whole models"
-    if marker in text:
-        start = text.index(marker)
-        nxt = text.find("\n### ", start + 1)
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(args.out, "w") as f:
-        f.write(text)
-
+    replace_section(args.out, "### Whole models", section)
 
 if __name__ == "__main__":
     main()
