@@ -113,8 +113,13 @@ func convolutionCore(
   let key =
     "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
 
+  // oneDNN 3.2's strided brgemm deconvolution (brgconv_strided, AVX2 and AVX-512) adds the bias
+  // once per overlapping kernel tap when channels are blocked: 11 classes, k64 s32, two input
+  // rows gave rows 16+ off by ~30x the bias (issue 11; reproduced with oneDNN alone). Its
+  // convolutions are right, so a transposed convolution's bias is added by a separate pass.
+  let fusedBias = kind == .convolution ? bias : nil
   let fwd = try PrimitiveCache.shared.get(key) {
-    let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
+    let b = try fusedBias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
     var pd: dnnl_primitive_desc_t?
     try check(
       kind.forward(
@@ -131,8 +136,9 @@ func convolutionCore(
     : weight.inLayout(fwd.desc(dnnl_query_weights_md), view: wView)
   let y = try Tensor(desc: fwd.desc(dnnl_query_dst_md))
   var args: [(Int32, Tensor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_DST, y)]
-  if let bias { args.append((DNNL_ARG_BIAS, bias.value)) }
+  if let fusedBias { args.append((DNNL_ARG_BIAS, fusedBias.value)) }
   try fwd.execute(args)
+  if let bias, fusedBias == nil { try addChannelBias(y, bias.value) }
 
   let out = Variable(y, requiresGrad: tape != nil)
   tape?.push {
@@ -187,4 +193,19 @@ func convolutionCore(
 func convWeightPlainDesc(_ ws: [Int], groups: Int) throws -> MemoryDesc {
   if groups == 1 { return try MemoryDesc(ws, .f32, dnnl_oihw) }
   return try MemoryDesc([groups, ws[0] / groups, ws[1], ws[2], ws[3]], .f32, dnnl_goihw)
+}
+
+/// y[n, c, h, w] += bias[c] in place, in y's own layout (oneDNN's binary add with broadcast).
+func addChannelBias(_ y: Tensor, _ bias: Tensor) throws {
+  let dims = y.shape
+  let b = try Tensor(viewing: bias, as: MemoryDesc([1, dims[1], 1, 1], .f32, dnnl_abcd))
+  let p = try PrimitiveCache.shared.get("bias_add|\(y.desc.key)") {
+    var pd: dnnl_primitive_desc_t?
+    try check(
+      dnnl_binary_primitive_desc_create(
+        &pd, Engine.shared.engine, dnnl_binary_add, y.desc.md, b.desc.md, y.desc.md, nil),
+      "bias add on \(y.desc)")
+    return try Primitive(pd: pd!, what: "bias_add")
+  }
+  try p.execute([(DNNL_ARG_SRC_0, y), (DNNL_ARG_SRC_1, b), (DNNL_ARG_DST, y)])
 }
