@@ -37,7 +37,8 @@ final class DeconvolutionSweepTests: XCTestCase {
           let y = try runWithSeed(r) { try convTranspose2d(xv, weight: wp, bias: bp, stride: g.s, padding: g.p) }
           let what = "deconv k\(g.k) s\(g.s) p\(g.p), \(c) classes, input \(xs)"
           XCTAssertEqual(y.shape, ys, what)
-          let (dxRef, dwRef, dbRef) = Self.deconvGradients(xs: xs, x: x, ws: ws, w: w, ys: ys, r: r, stride: g.s, pad: g.p)
+          let (dxRef, dwRef, dbRef) = Self.deconvGradients(
+            xs: xs, x: x, ws: ws, w: w, ys: ys, r: r, stride: g.s, pad: g.p)
           for (got, ref, part) in [
             (try doubles(y.value), yRef, "forward"), (try doubles(xv.grad), dxRef, "dx"),
             (try doubles(wp.grad), dwRef, "dw"), (try doubles(bp.grad), dbRef, "db"),
