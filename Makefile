@@ -12,6 +12,7 @@ build: setup
 	$(SWIFT) build -c release --product fcn
 
 test: setup
+	python3 tools/check_imports.py
 	$(SWIFT) build $(RELEASE) --build-tests
 	$(SWIFT) test $(RELEASE) --skip-build
 

@@ -7,7 +7,7 @@ import XCTest
 /// that cannot be understood — never with a crash, a hang or a half-written run.
 final class CommandLineErrorTests: XCTestCase {
   func assertFails(
-    _ r: FCN.Result, status: Int32, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line
+    _ r: FCNExecutable.Result, status: Int32, mentions needles: [String], file: StaticString = #filePath, line: UInt = #line
   ) {
     XCTAssertEqual(r.status, status, "exit status; stderr: \(r.stderr)", file: file, line: line)
     for n in needles {
@@ -19,7 +19,7 @@ final class CommandLineErrorTests: XCTestCase {
     let dir = try makeTempDir(self)
     let missing = dir.appendingPathComponent("no-such-dataset").path
     let run = dir.appendingPathComponent("run")
-    let r = try FCN.run(TinyRun.trainArguments(run: run) + ["--data", "folder:\(missing)"], outputIn: dir)
+    let r = try FCNExecutable.run(TinyRun.trainArguments(run: run) + ["--data", "folder:\(missing)"], outputIn: dir)
     assertFails(r, status: 1, mentions: [missing])
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.path), "no run folder for a run that never started")
   }
@@ -27,7 +27,7 @@ final class CommandLineErrorTests: XCTestCase {
   func testEvalOnMissingDataFolderNamesThePath() throws {
     let dir = try makeTempDir(self)
     let missing = dir.appendingPathComponent("gone").path
-    let r = try FCN.run(
+    let r = try FCNExecutable.run(
       ["eval", "--weights", try TinyRun.weights().path, "--data", "folder:\(missing)"], outputIn: dir)
     assertFails(r, status: 1, mentions: [missing])
   }
@@ -38,7 +38,7 @@ final class CommandLineErrorTests: XCTestCase {
     let input = dir.appendingPathComponent("cut.png")
     try Data(png.prefix(png.count / 2)).write(to: input)
     let out = dir.appendingPathComponent("out")
-    let r = try FCN.run(
+    let r = try FCNExecutable.run(
       ["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
     assertFails(r, status: 1, mentions: [input.path])
     XCTAssertFalse(
@@ -50,7 +50,7 @@ final class CommandLineErrorTests: XCTestCase {
   func testMalformedCropIsAUsageErrorNamingTheOption() throws {
     let dir = try makeTempDir(self)
     let run = dir.appendingPathComponent("run")
-    let r = try FCN.run(TinyRun.trainArguments(run: run) + ["--crop", "12xabc"], outputIn: dir)
+    let r = try FCNExecutable.run(TinyRun.trainArguments(run: run) + ["--crop", "12xabc"], outputIn: dir)
     assertFails(r, status: 2, mentions: ["--crop", "12xabc"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.path))
   }
@@ -60,7 +60,7 @@ final class CommandLineErrorTests: XCTestCase {
   func testCropTooLargeForMemoryIsRefusedNamingTheOption() throws {
     let dir = try makeTempDir(self)
     let run = dir.appendingPathComponent("run")
-    let r = try FCN.run(
+    let r = try FCNExecutable.run(
       TinyRun.trainArguments(run: run) + ["--batch", "1", "--crop", "60000x60000"], outputIn: dir, timeout: 30)
     assertFails(r, status: 1, mentions: ["refusing", "--crop"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints").path))
@@ -68,7 +68,7 @@ final class CommandLineErrorTests: XCTestCase {
 
   func testUnknownFlagIsAUsageError() throws {
     let dir = try makeTempDir(self)
-    let r = try FCN.run(["train", "--no-such-flag"], outputIn: dir)
+    let r = try FCNExecutable.run(["train", "--no-such-flag"], outputIn: dir)
     assertFails(r, status: 2, mentions: ["--no-such-flag"])
   }
 
@@ -83,7 +83,7 @@ final class CommandLineErrorTests: XCTestCase {
       TinyRun.trainArguments(run: run) + [
         "--data", "synthetic:100000", "--synthetic-size", "256x256", "--batch", "100000",
       ]
-    let r = try FCN.run(arguments, outputIn: dir, timeout: 30)
+    let r = try FCNExecutable.run(arguments, outputIn: dir, timeout: 30)
     assertFails(
       r, status: 1,
       mentions: ["refusing", "batch 100000", "needs about", "available", "Try:", "--batch", "--accumulate"])

@@ -38,16 +38,16 @@ final class EvalScoreTests: XCTestCase {
     let evalJSON = dir.appendingPathComponent("eval.json")
     let scoreJSON = dir.appendingPathComponent("score.json")
 
-    let e = try FCN.run(
+    let e = try FCNExecutable.run(
       ["eval", "--weights", weights, "--data", "folder:\(data.path)", "--json", evalJSON.path], outputIn: dir)
     XCTAssertEqual(e.status, 0, e.stderr)
-    let p = try FCN.run(
+    let p = try FCNExecutable.run(
       [
         "predict", "--weights", weights, "--input", data.appendingPathComponent("images").path, "--output",
         predictions.path,
       ], outputIn: dir)
     XCTAssertEqual(p.status, 0, p.stderr)
-    let s = try FCN.run(
+    let s = try FCNExecutable.run(
       [
         "score", "--pred", predictions.path, "--gt", data.appendingPathComponent("masks").path, "--classes",
         "\(TinyRun.classes)", "--json", scoreJSON.path,

@@ -10,7 +10,7 @@ import XCTest
 /// Runs the built `fcn` executable as a subprocess, the way a user (or a script) runs it.
 /// These tests check the command line itself — arguments, exit status, files written,
 /// behaviour when killed — which no in-process test of the libraries can see.
-enum FCN {
+enum FCNExecutable {
   /// The `fcn` binary next to the test bundle (`.build/<config>/` holds both products).
   static func executable() throws -> URL {
     // On macOS bundleURL is the .xctest bundle, whose folder holds fcn. On Linux the .xctest
@@ -48,7 +48,7 @@ enum FCN {
 
     init(_ arguments: [String], outputIn directory: URL) throws {
       process = Process()
-      process.executableURL = try FCN.executable()
+      process.executableURL = try FCNExecutable.executable()
       process.arguments = arguments
       // One math thread unless the caller chose otherwise: these nets are tiny, and on a busy
       // machine two spinning OpenMP threads made a 1 s run take over a minute.

@@ -15,14 +15,14 @@ final class KillResumeTests: XCTestCase {
     let dir = try makeTempDir(self)
     let a = dir.appendingPathComponent("a")
     let b = dir.appendingPathComponent("b")
-    let straight = try FCN.run(TinyRun.trainArguments(run: a, steps: Self.steps), outputIn: dir)
+    let straight = try FCNExecutable.run(TinyRun.trainArguments(run: a, steps: Self.steps), outputIn: dir)
     XCTAssertEqual(straight.status, 0, straight.stderr)
 
     let lastB = b.appendingPathComponent("checkpoints/last.safetensors")
     var arguments = TinyRun.trainArguments(run: b, steps: Self.steps)
     var resumedFrom = [Int]()
     for target in Self.killAfter {
-      let running = try FCN.Running(arguments, outputIn: dir)
+      let running = try FCNExecutable.Running(arguments, outputIn: dir)
       // Poll the checkpoint while it is being rewritten every step: each read must see a whole
       // file (old or new), never a torn one — that is what the atomic write promises.
       // Each new version is read once (a rename gives it a new inode; an in-place rewrite would
@@ -62,7 +62,7 @@ final class KillResumeTests: XCTestCase {
       let abandoned = lastB.deletingLastPathComponent().appendingPathComponent(".last.safetensors.tmp-\(running.pid)-1")
       XCTAssertTrue(FileManager.default.createFile(atPath: abandoned.path, contents: Data(count: 4096)))
     }
-    let resumed = try FCN.run(arguments, outputIn: dir)
+    let resumed = try FCNExecutable.run(arguments, outputIn: dir)
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertTrue(resumed.stdout.contains("resuming"), resumed.stdout)
 

@@ -22,7 +22,7 @@ final class PredictTests: XCTestCase {
     try writeImage(inputImage(1), to: inputs.appendingPathComponent("b.jpg").path)
     let logitsURL = dir.appendingPathComponent("logits.npy")
 
-    let r = try FCN.run(
+    let r = try FCNExecutable.run(
       [
         "predict", "--weights", weights.path, "--input", inputs.path, "--output", out.path, "--save-logits",
         logitsURL.path,
@@ -66,7 +66,7 @@ final class PredictTests: XCTestCase {
     let input = dir.appendingPathComponent("tall.jpeg")
     let out = dir.appendingPathComponent("out")
     try writeImage(inputImage(2, width: 29, height: 50), to: input.path)
-    let r = try FCN.run(
+    let r = try FCNExecutable.run(
       ["predict", "--weights", try TinyRun.weights().path, "--input", input.path, "--output", out.path], outputIn: dir)
     XCTAssertEqual(r.status, 0, r.stderr)
     let mask = try readLabelMap(out.appendingPathComponent("tall.png").path)

@@ -37,7 +37,7 @@ enum TinyRun {
     sharedDirectory = dir
     atexit { if let d = TinyRun.sharedDirectory { try? FileManager.default.removeItem(at: d) } }
     let run = dir.appendingPathComponent("run")
-    let result = try FCN.run(trainArguments(run: run, steps: 10, checkpointEvery: 0), outputIn: dir)
+    let result = try FCNExecutable.run(trainArguments(run: run, steps: 10, checkpointEvery: 0), outputIn: dir)
     guard result.status == 0 else { throw TrainFailed(stderr: result.stderr) }
 
     let (tensors, metadata) = try SafeTensors.read(
