@@ -4,7 +4,7 @@ two can be compared line by line on one machine.
 
   python3 tools/bench_pytorch.py [--bf16] [--repeats 10]
       3x3 conv (N=2, 256->256, 64x64, pad 1, stride 1): fwd, bwd_data, bwd_weights.
-  python3 tools/bench_pytorch.py --model seed-fcn8 --size 256x256 --batch 2 --mode infer|train
+  python3 tools/bench_pytorch.py --model course-fcn8 --size 256x256 --batch 2 --mode infer|train
       the course's FCN class (shared/reference/seed_fcn.py) end to end; --model fcn8s runs the
       paper's FCN-8s (tools/paper_fcn.py).
 
@@ -92,7 +92,7 @@ def make_model(args, height, width):
         import paper_fcn
         torch.manual_seed(0)
         return paper_fcn.PaperFCN8s(args.classes)
-    resolution = int(args.model.removeprefix("seed-fcn"))
+    resolution = int(args.model.removeprefix("course-fcn"))
     if resolution != 32 and (height % 32 or width % 32):
         # The seed class's skip additions fail otherwise (250x250: 14 vs 15 at pool4).
         sys.exit(f"error: {args.model} needs sides that are multiples of 32, got {args.size}")
@@ -145,14 +145,14 @@ def main():
     parser.add_argument("--bf16", action="store_true", help="also run bf16 (autocast) where supported")
     parser.add_argument("--repeats", type=int, default=10, help="timed repeats (>= 3)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed conv warm-up runs")
-    parser.add_argument("--model", choices=["seed-fcn8", "seed-fcn16", "seed-fcn32", "fcn8s"])
+    parser.add_argument("--model", choices=["course-fcn8", "course-fcn16", "course-fcn32", "fcn8s"])
     parser.add_argument("--size", default="256x256", help="HxW of the model input")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--mode", choices=["infer", "train"], default="infer")
     # 11 = background + the 10 categories of the 2021 recycling (trash) data set of the seed note.
     parser.add_argument("--classes", type=int, default=11, help="number of classes")
     parser.add_argument("--model-warmup", type=int, default=2, help="untimed model steps")
-    parser.add_argument("--seed-fcn", default=DEFAULT_SEED_FCN, help="path of seed_fcn.py")
+    parser.add_argument("--course-fcn", default=DEFAULT_SEED_FCN, help="path of seed_fcn.py")
     args = parser.parse_args()
     if args.repeats < 3:
         parser.error("--repeats must be at least 3")

@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
 ap.add_argument("--fcn", default=os.path.join(HERE, "..", ".build", "release", "fcn"))
 ap.add_argument("--shared", default=os.environ.get("FCN_SHARED", os.path.join(HERE, "..", "..", "shared")))
-ap.add_argument("--model-name", default="seed-fcn", help="CLI model name prefix (seed-fcn or course-fcn)")
+ap.add_argument("--model-name", default="course-fcn", help="CLI model name prefix (course-fcn, or the old alias seed-fcn)")
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(args.shared, "reference"))
 import seed_fcn  # noqa: E402

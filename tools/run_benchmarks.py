@@ -23,7 +23,7 @@ sys.path.insert(0, HERE)
 from compare_conv import replace_section, run_lines  # noqa: E402
 
 # (model, size, batch): the course net at two sizes and the paper's FCN-8s, 21 classes (VOC).
-CONFIGS = [("seed-fcn8", "256x256", 2), ("seed-fcn8", "512x512", 1), ("fcn8s", "256x256", 2)]
+CONFIGS = [("course-fcn8", "256x256", 2), ("course-fcn8", "512x512", 1), ("fcn8s", "256x256", 2)]
 
 
 def spread(values):

@@ -1,6 +1,6 @@
 import NN
 
-/// One operation of an FCN. Layers are held by reference, so a layer used twice (the seed net's
+/// One operation of an FCN. Layers are held by reference, so a layer used twice (the course net's
 /// shared `upsample_double`) is one set of parameters.
 public enum NodeOp {
   case input

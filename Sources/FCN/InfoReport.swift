@@ -330,7 +330,7 @@ func geometryNotes(_ config: ModelConfig, model: FCNModel, height: Int, width: I
       "Compact head: fc6 is 1×1, so no border padding is needed; the input is zero-padded at the bottom/right to a multiple of 32 so that every pool halves exactly and every upsampled map lines up with its skip, and the logits are cropped back to the input size. Each fc6 cell sees \(num(fc6.receptive.field)) px (a 7×7 fc6 would see \(num(pool5.receptive.field + 6 * pool5.receptive.jump)) px)."
     )
   }
-  if config.isSeed || config.head == .compact {
+  if config.isCourse || config.head == .compact {
     let floorSizes = poolSizes(height, ceil: false)
     let floorW = poolSizes(width, ceil: false)
     let up4 = (2 * floorSizes[4], 2 * floorW[4])

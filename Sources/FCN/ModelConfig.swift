@@ -38,8 +38,9 @@ public enum Head: String, Codable, CaseIterable, Sendable { case paper, compact 
 
 /// Everything needed to rebuild a model: saved next to checkpoints as JSON.
 public struct ModelConfig: Codable, Equatable, Sendable {
-  /// One of `ModelConfig.modelNames`.
-  public var name: String
+  public var model: ModelName
+  /// The model's name as the command line and saved configs spell it.
+  public var name: String { model.rawValue }
   public var classes: Int
   public var backbone: Backbone
   public var head: Head
@@ -53,29 +54,33 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   /// Seeds weight initialisation and the dropout generators.
   public var seed: UInt64
 
-  public static let modelNames = ["fcn32s", "fcn16s", "fcn8s", "fcn8s-atonce", "seed-fcn32", "seed-fcn16", "seed-fcn8"]
-
   /// Defaults by family: paper nets use VGG16, the paper head and frozen bilinear deconvs; the
-  /// seed nets use VGG19-BN, the compact head and learnable deconvs, as the course class.
+  /// course nets use VGG19-BN, the compact head and learnable deconvs, as the course class.
   public init(
-    model: String, classes: Int, backbone: Backbone? = nil, head: Head? = nil, width: Double = 1, fc: Int = 4096,
+    model: ModelName, classes: Int, backbone: Backbone? = nil, head: Head? = nil, width: Double = 1, fc: Int = 4096,
     frozenUpsampling: Bool? = nil, inputChannels: Int = 3, seed: UInt64 = 0
   ) throws {
-    let key = model.lowercased()
-    guard ModelConfig.modelNames.contains(key) else {
-      throw FCNError.unknownModel(model, valid: ModelConfig.modelNames)
-    }
-    let seedFamily = key.hasPrefix("seed-")
-    self.name = key
+    let course = model.isCourse
+    self.model = model
     self.classes = classes
-    self.backbone = backbone ?? (seedFamily ? .vgg19bn : .vgg16)
-    self.head = head ?? (seedFamily ? .compact : .paper)
+    self.backbone = backbone ?? (course ? .vgg19bn : .vgg16)
+    self.head = head ?? (course ? .compact : .paper)
     self.width = width
     self.fc = fc
-    self.frozenUpsampling = frozenUpsampling ?? !seedFamily
+    self.frozenUpsampling = frozenUpsampling ?? !course
     self.inputChannels = inputChannels
     self.seed = seed
     try validate()
+  }
+
+  /// The same, with the model named as a user types it (aliases included).
+  public init(
+    model name: String, classes: Int, backbone: Backbone? = nil, head: Head? = nil, width: Double = 1, fc: Int = 4096,
+    frozenUpsampling: Bool? = nil, inputChannels: Int = 3, seed: UInt64 = 0
+  ) throws {
+    try self.init(
+      model: ModelName(parsing: name), classes: classes, backbone: backbone, head: head, width: width, fc: fc,
+      frozenUpsampling: frozenUpsampling, inputChannels: inputChannels, seed: seed)
   }
 
   private enum CodingKeys: String, CodingKey {
@@ -86,7 +91,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     try self.init(
-      model: c.decode(String.self, forKey: .name), classes: c.decode(Int.self, forKey: .classes),
+      model: c.decode(ModelName.self, forKey: .name), classes: c.decode(Int.self, forKey: .classes),
       backbone: c.decodeIfPresent(Backbone.self, forKey: .backbone), head: c.decodeIfPresent(Head.self, forKey: .head),
       width: c.decodeIfPresent(Double.self, forKey: .width) ?? 1, fc: c.decodeIfPresent(Int.self, forKey: .fc) ?? 4096,
       frozenUpsampling: c.decodeIfPresent(Bool.self, forKey: .frozenUpsampling),
@@ -94,32 +99,36 @@ public struct ModelConfig: Codable, Equatable, Sendable {
       seed: c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
   }
 
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(model, forKey: .name)
+    try c.encode(classes, forKey: .classes)
+    try c.encode(backbone, forKey: .backbone)
+    try c.encode(head, forKey: .head)
+    try c.encode(width, forKey: .width)
+    try c.encode(fc, forKey: .fc)
+    try c.encode(frozenUpsampling, forKey: .frozenUpsampling)
+    try c.encode(inputChannels, forKey: .inputChannels)
+    try c.encode(seed, forKey: .seed)
+  }
+
   public func validate() throws {
-    guard ModelConfig.modelNames.contains(name) else {
-      throw FCNError.unknownModel(name, valid: ModelConfig.modelNames)
-    }
     guard classes >= 1 else { throw FCNError.invalidConfig("classes must be at least 1, got \(classes)") }
     guard width > 0, width.isFinite else { throw FCNError.invalidConfig("width must be positive, got \(width)") }
     guard fc >= 1 else { throw FCNError.invalidConfig("fc must be at least 1, got \(fc)") }
     guard inputChannels >= 1 else {
       throw FCNError.invalidConfig("input channels must be at least 1, got \(inputChannels)")
     }
-    if isSeed && head != .compact {
+    if model.isCourse && head != .compact {
       throw FCNError.invalidConfig(
         "\(name) is the course's net: its head is 'compact' (1×1 fc6), not '\(head.rawValue)'")
     }
   }
 
   /// The course's class (seed_fcn.py) with its module names.
-  public var isSeed: Bool { name.hasPrefix("seed-") }
-  /// FCN-8s at-once: pool4 scaled by 0.01 and pool3 by 0.0001 before scoring.
-  public var atOnce: Bool { name == "fcn8s-atonce" }
-  /// Stride of the coarsest skip fused in: 32, 16 or 8.
-  public var outputStride: Int {
-    if name.hasSuffix("32s") || name.hasSuffix("32") { return 32 }
-    if name.hasSuffix("16s") || name.hasSuffix("16") { return 16 }
-    return 8
-  }
+  public var isCourse: Bool { model.isCourse }
+  public var atOnce: Bool { model.atOnce }
+  public var outputStride: Int { model.outputStride }
 
   /// Backbone channels of block `i` (0-based) after the width multiplier.
   public func blockChannels(_ i: Int) -> Int { max(1, Int((Double(Backbone.blockChannels[i]) * width).rounded())) }

@@ -9,7 +9,7 @@ struct BuiltNetwork {
   var fc7: Conv2D
   /// Every layer with weights, in state_dict order; nil = the graph's layers in graph order.
   /// (The course class registers modules its forward does not use, e.g. FCN-32's pool4_conv,
-  /// and they are in its state_dict, so the seed nets own them too.)
+  /// and they are in its state_dict, so the course nets own them too.)
   var modules: [Module]? = nil
 }
 

@@ -34,7 +34,7 @@ public final class FCNModel: SegmentationModel {
     try config.validate()
     self.config = config
     let built =
-      try config.isSeed ? buildSeedFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
+      try config.isCourse ? buildCourseFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
     nodes = built.nodes
     crops = built.crops
     vgg = built.vgg

@@ -5,7 +5,7 @@ enum LayerNaming {
   /// The common PyTorch port of the paper's nets: conv1_1 … conv5_3 (bn1_1 … for -bn backbones).
   case paper
   /// The course class: one nn.Sequential per block, conv1.0 (conv), conv1.1 (BN), conv1.2 (ReLU) …
-  case seed
+  case course
 }
 
 /// The backbone's layers in order, kept for weight import (torchvision's `features.N` counts
@@ -29,7 +29,7 @@ func buildVGG(
   let bn = config.backbone.batchNorm
   for (block, count) in config.backbone.convsPerBlock.enumerated() {
     let out = config.blockChannels(block)
-    var seq = 0  // index inside the seed net's nn.Sequential
+    var seq = 0  // index inside the course net's nn.Sequential
     for j in 0..<count {
       let (convName, bnName, reluName): (String, String, String)
       switch naming {
@@ -37,7 +37,7 @@ func buildVGG(
         convName = "conv\(block + 1)_\(j + 1)"
         bnName = "bn\(block + 1)_\(j + 1)"
         reluName = "relu\(block + 1)_\(j + 1)"
-      case .seed:
+      case .course:
         convName = "conv\(block + 1).\(seq)"
         bnName = "conv\(block + 1).\(seq + 1)"
         reluName = "conv\(block + 1).\(seq + (bn ? 2 : 1))"

@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     help:
       "What to measure when no --model is given: conv (3×3 convolution) or loader (512×512 JPEG decode + augmentation, 1 and 2 workers)."
   ) var op: String = "conv"
-  @Option(help: "Model to time whole steps of (e.g. seed-fcn8, fcn8s); omit for --op.") var model: String?
+  @Option(help: "Model to time whole steps of (e.g. course-fcn8, fcn8s); omit for --op.") var model: ModelName?
   @Option(help: "Number of classes for --model.") var classes = 21
   @Option(help: "Backbone for --model (default: the model's).") var backbone: String?
   @Option(help: "Head for --model: paper or compact (default: the model's).") var head: String?
@@ -79,10 +79,10 @@ struct BenchCommand: ParsableCommand {
     }
   }
 
-  private func runModel(_ name: String, machine: MachineInfo) throws {
+  private func runModel(_ name: ModelName, machine: MachineInfo) throws {
     let s = try parseSize(size, option: "--size")
     let options = try ModelOptions.parse(
-      ["--model", name, "--classes", String(classes), "--width", String(width), "--fc", String(fc)]
+      ["--model", name.rawValue, "--classes", String(classes), "--width", String(width), "--fc", String(fc)]
         + (backbone.map { ["--backbone", $0] } ?? []) + (head.map { ["--head", $0] } ?? []))
     let config = try options.config(classes: classes)
     let mode = ModelBenchmark.Mode(rawValue: mode)!
@@ -110,7 +110,8 @@ struct BenchCommand: ParsableCommand {
     } else {
       print(
         String(
-          format: "%@ %@ %dx%d batch %d: step median %.3f s (min %.3f, max %.3f), %.2f img/s", name, mode.rawValue,
+          format: "%@ %@ %dx%d batch %d: step median %.3f s (min %.3f, max %.3f), %.2f img/s", name.rawValue,
+          mode.rawValue,
           s.height, s.width, batch, result.stepSeconds.median, result.stepSeconds.min, result.stepSeconds.max,
           imagesPerSecond))
       print(

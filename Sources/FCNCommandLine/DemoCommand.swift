@@ -9,7 +9,7 @@ struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo", abstract: "Train a small FCN on the built-in synthetic data set and write runs/demo/.")
 
-  @Option(help: "Model (try fcn32s to see what the skips buy).") var model = "fcn8s"
+  @Option(help: "Model (try fcn32s to see what the skips buy).") var model: ModelName = .fcn8s
   @Option(help: "Optimiser steps.") var steps = 1000
   @Option(help: "Backbone (BatchNorm makes the small net train fast).") var backbone = "vgg16-bn"
   @Option(help: "Backbone channel multiplier.") var width = 0.25

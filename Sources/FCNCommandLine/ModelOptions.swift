@@ -7,7 +7,10 @@ import WeightIO
 
 /// The options that choose a network, shared by train, eval, predict, info and bench.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Model: \(ModelConfig.modelNames.joined(separator: ", ")).") var model: String = "fcn8s"
+  @Option(
+    help:
+      "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (seed-fcn8|16|32 still mean course-fcn*)."
+  ) var model: ModelName = .fcn8s
   @Option(help: "Number of classes (default: the data set's, or 21).") var classes: Int?
   @Option(help: "Backbone: vgg11|vgg13|vgg16|vgg19, each optionally -bn.") var backbone: String?
   @Option(help: "Head: paper (7×7 fc6, pad 100) or compact (1×1 fc6).") var head: String?
@@ -28,6 +31,10 @@ struct ModelOptions: ParsableArguments {
       model: model, classes: classes ?? fallback, backbone: backbone.map(Backbone.parse), head: h, width: width, fc: fc,
       frozenUpsampling: learnableUpsampling ? false : nil, seed: seed)
   }
+}
+
+extension ModelName: ExpressibleByArgument {
+  public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
 /// Weights from any file a user brings: a swift-fcn checkpoint or export (.safetensors), or a

@@ -1,10 +1,11 @@
+import FCN
 import Foundation
 import NN
 import SegData
 
 /// Everything `fcn train` was asked to do; saved as the run's config.json.
 public struct TrainOptions: Codable, Equatable {
-  public var model: String = "fcn8s"
+  public var model: ModelName = .fcn8s
   public var data: String = "synthetic"
   /// Where a COCO data set's images are, when not next to its JSON.
   public var images: String? = nil

@@ -26,7 +26,7 @@ final class GeometryTests: XCTestCase {
     for name in ["fcn32s", "fcn16s", "fcn8s"] {
       XCTAssertTrue(try small(name, head: .compact).crops.allSatisfy { $0.offset == 0 }, name)
     }
-    for name in ["seed-fcn32", "seed-fcn16", "seed-fcn8"] {
+    for name in ["course-fcn32", "course-fcn16", "course-fcn8"] {
       XCTAssertTrue(try small(name).crops.allSatisfy { $0.offset == 0 }, name)
     }
   }
@@ -58,7 +58,7 @@ final class GeometryTests: XCTestCase {
     var rng = Xoshiro256(seed: 7)
     var sizes = [(1, 1), (1, 37), (31, 2), (32, 32), (33, 65)]
     for _ in 0..<4 { sizes.append((1 + Int(rng.next() % 90), 1 + Int(rng.next() % 90))) }
-    for name in ModelConfig.modelNames {
+    for name in ModelName.allCases.map(\.rawValue) {
       let model = try small(name, classes: 3)
       model.setTraining(false)
       for (h, w) in sizes {
@@ -79,7 +79,7 @@ final class GeometryTests: XCTestCase {
   func testUnknownModelNameListsTheValidOnes() {
     XCTAssertThrowsError(try ModelConfig(model: "fcn4s", classes: 2)) { error in
       let text = "\(error)"
-      XCTAssertTrue(text.contains("fcn4s") && text.contains("fcn8s-atonce") && text.contains("seed-fcn16"), text)
+      XCTAssertTrue(text.contains("fcn4s") && text.contains("fcn8s-atonce") && text.contains("course-fcn16"), text)
     }
     XCTAssertThrowsError(try Backbone.parse("resnet50")) { XCTAssertTrue("\($0)".contains("vgg19-bn")) }
     XCTAssertEqual(try Backbone.parse("vgg16_bn"), .vgg16bn)

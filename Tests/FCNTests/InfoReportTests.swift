@@ -32,7 +32,7 @@ final class InfoReportTests: XCTestCase {
   }
 
   func testSeedReportExplainsThe250Crash() throws {
-    let config = try ModelConfig(model: "seed-fcn8", classes: 5, width: 1.0 / 16, fc: 32)
+    let config = try ModelConfig(model: "course-fcn8", classes: 5, width: 1.0 / 16, fc: 32)
     let info = try modelInfo(config: config, height: 250, width: 250, batch: 2)
     let notes = info.notes.joined(separator: " ")
     XCTAssertTrue(notes.contains("pool4 15×15 and pool5 7×7") && notes.contains("14×14"), notes)

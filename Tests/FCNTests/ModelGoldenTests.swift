@@ -40,7 +40,7 @@ final class ModelGoldenTests: XCTestCase {
   }
 
   func seedModel() throws -> FCNModel {
-    let m = try makeModel(ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
+    let m = try makeModel(ModelConfig(model: "course-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
     try m.loadStateDict(TorchCheckpoint.load(contentsOf: Fixtures.url("seed_fcn8_narrow.pth")), strict: true)
     m.setTraining(false)
     return m
@@ -148,7 +148,7 @@ final class ModelVariantGoldenTests: XCTestCase {
 
   func testSeedFCN32And16MatchTheCourseClass() throws {
     for stride in [32, 16] {
-      let m = try makeModel(ModelConfig(model: "seed-fcn\(stride)", classes: 3, width: 1.0 / 16, fc: 32))
+      let m = try makeModel(ModelConfig(model: "course-fcn\(stride)", classes: 3, width: 1.0 / 16, fc: 32))
       // The course class registers every module whatever its resolution: the same state_dict loads strictly.
       try m.loadStateDict(TorchCheckpoint.load(contentsOf: Fixtures.url("seed_fcn8_narrow.pth")), strict: true)
       m.setTraining(false)
@@ -180,6 +180,6 @@ final class ModelVariantGoldenTests: XCTestCase {
     let poolOf = [
       "conv1": "conv1.6", "conv2": "conv2.6", "conv3": "conv3.12", "conv4": "conv4.12", "conv5": "conv5.12",
     ]
-    try checkShapes("seed8", ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32)) { poolOf[$0] ?? $0 }
+    try checkShapes("seed8", ModelConfig(model: "course-fcn8", classes: 3, width: 1.0 / 16, fc: 32)) { poolOf[$0] ?? $0 }
   }
 }

@@ -36,7 +36,7 @@ final class ModelInfoMemoryTests: XCTestCase {
   }
 
   func testEstimatesAreWithin20PercentOfThePool() throws {
-    for (name, b, h, w) in [("fcn8s", 2, 96, 96), ("seed-fcn16", 1, 100, 70)] {
+    for (name, b, h, w) in [("fcn8s", 2, 96, 96), ("course-fcn16", 1, 100, 70)] {
       let (info, training, inference) = try measure(name, batch: b, height: h, width: w)
       let t = Double(info.trainingBytes) / Double(training)
       let i = Double(info.inferenceBytes) / Double(inference)

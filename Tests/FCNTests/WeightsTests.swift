@@ -57,7 +57,7 @@ final class WeightsTests: XCTestCase {
   }
 
   func testSafetensorsRoundTripGivesTheSameLogits() throws {
-    let a = try small("seed-fcn16")
+    let a = try small("course-fcn16")
     try scramble(a, seed: 3)
     a.setTraining(false)
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-roundtrip-\(UUID()).safetensors")
@@ -65,7 +65,7 @@ final class WeightsTests: XCTestCase {
     let exported = try a.exportStateDict()
     XCTAssertEqual(exported["conv1.1.num_batches_tracked"]?.dtype, .i64, "PyTorch's strict load needs the counter")
     try SafeTensors.write(exported, to: url)
-    let b = try small("seed-fcn16")
+    let b = try small("course-fcn16")
     try b.loadStateDict(SafeTensors.read(contentsOf: url).tensors, strict: true)
     b.setTraining(false)
     let x = Variable(try pattern([1, 3, 40, 24], salt: 1))
@@ -184,7 +184,7 @@ final class WeightsTests: XCTestCase {
   func testTorchvisionBatchNormImportIntoSeedAndPaperNames() throws {
     // vgg19_bn: conv5_4 is features.49, its BN features.50.
     let tv = torchvisionDict(for: .vgg19bn, width: 1.0 / 16, fc: 16)
-    let seed = try small("seed-fcn8")
+    let seed = try small("course-fcn8")
     let report = try importTorchvisionVGG(tv, into: seed)
     XCTAssertEqual(try values(seed, "conv5.9.weight"), try tv["features.49.weight"]!.floats())
     XCTAssertEqual(try values(seed, "conv5.10.running_var"), try tv["features.50.running_var"]!.floats())
@@ -217,7 +217,12 @@ final class WeightsTests: XCTestCase {
     XCTAssertTrue(c.atOnce)
     XCTAssertEqual(c.outputStride, 8)
     let minimal = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "seed-fcn16", "classes": 11}"#.utf8))
-    XCTAssertEqual(minimal, try ModelConfig(model: "seed-fcn16", classes: 11))
+    // Saved under the course nets' old name: read as the same net, written under the new one.
+    XCTAssertEqual(minimal, try ModelConfig(model: "course-fcn16", classes: 11))
+    XCTAssertEqual(minimal.model, .courseFCN16)
+    let written = String(decoding: try JSONEncoder().encode(minimal), as: UTF8.self)
+    XCTAssertTrue(written.contains(#""name":"course-fcn16""#), written)
+    XCTAssertEqual(try ModelConfig(model: "SEED-FCN8", classes: 2).model, .courseFCN8)
     XCTAssertEqual(minimal.backbone, .vgg19bn)
     XCTAssertThrowsError(
       try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"name": "fcn2s", "classes": 3}"#.utf8)))
@@ -240,7 +245,7 @@ final class WeightFilesTests: XCTestCase {
   }
 
   func testCourseCheckpointLoadsFromThePthFileAndWithoutDataParallelPrefix() throws {
-    let m = try makeModel(ModelConfig(model: "seed-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
+    let m = try makeModel(ModelConfig(model: "course-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
     let report = try ModelWeights.load(Fixtures.url("seed_fcn8_narrow.pth"), into: m)
     XCTAssertTrue(report.loaded.contains("upsample_double.weight"))
     let dict = try ModelWeights.read(Fixtures.url("seed_fcn8_narrow.pth"))

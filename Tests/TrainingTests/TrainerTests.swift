@@ -17,7 +17,7 @@ final class TrainerTests: XCTestCase {
 
   func options(steps: Int, data: String = "synthetic:8") -> TrainOptions {
     var o = TrainOptions()
-    o.model = "tiny"
+    o.model = .fcn8s  // a record only: the trainer runs the TinyNet it is given
     o.data = data
     o.syntheticSize = .init(height: 32, width: 32)
     o.batch = 4

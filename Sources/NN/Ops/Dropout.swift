@@ -26,7 +26,7 @@ public func dropout2d(_ x: Variable, p: Float, training: Bool, rng: inout Xoshir
 
 /// Sample n of `t` times the per-channel `masks[n]` (C values). A loop over the layouts the
 /// engine uses: oneDNN's binary has no fast kernel for a per-(sample, channel) broadcast on a
-/// blocked tensor, and its reference kernel took ~4% of a seed-fcn8 training step.
+/// blocked tensor, and its reference kernel took ~4% of a course-fcn8 training step.
 func multiplyPerSample(_ t: Tensor, _ masks: [[Float]]) throws -> Tensor {
   let s = t.shape
   let (n, c, planeSize) = (s[0], s[1], s[2] * s[3])

@@ -10,14 +10,14 @@ import NN
 /// a multiple of 32 and the logits are cropped back, which equals running the Python class on
 /// the padded input (the original fails otherwise, e.g. 250×250 gives 15 vs 14 at the pool4 skip:
 /// floor pooling makes pool4 15×15 but pool5 7×7, doubled to 14×14).
-func buildSeedFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> BuiltNetwork {
+func buildCourseFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> BuiltNetwork {
   let initial: Initializer = randomInit ? .pytorchDefault : .zeros
   var rng = Xoshiro256(seed: config.seed)
   let k = config.classes
   let b = GraphBuilder(inputChannels: config.inputChannels)
   b.add("data_padded", .padToMultiple(32))
   let vgg = try buildVGG(
-    b, config: config, naming: .seed, firstPadding: 1, poolCeilMode: false, initializer: initial, rng: &rng)
+    b, config: config, naming: .course, firstPadding: 1, poolCeilMode: false, initializer: initial, rng: &rng)
   let fc6 = try Conv2D(
     "fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
   b.add("fc6", .conv(fc6))
