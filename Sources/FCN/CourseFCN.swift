@@ -15,18 +15,18 @@ func buildCourseFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bu
   var rng = Xoshiro256(seed: config.seed)
   let k = config.classes
   let b = GraphBuilder(inputChannels: config.inputChannels)
-  b.add("data_padded", .padToMultiple(32))
+  b.add("data_padded", PadToMultiple(32))
   let vgg = try buildVGG(
     b, config: config, naming: .course, firstPadding: 1, poolCeilMode: false, initializer: initial, rng: &rng)
   let fc6 = try Conv2D(
     "fc6", in: config.blockChannels(4), out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
-  b.add("fc6", .conv(fc6))
-  b.add("drop6", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 6)))
+  b.add("fc6", fc6)
+  b.add("drop6", Dropout2D(p: 0.5, seed: config.seed &+ 6))
   let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: initial, rng: &rng)
-  b.add("fc7", .conv(fc7))
-  b.add("drop7", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 7)))
+  b.add("fc7", fc7)
+  b.add("drop7", Dropout2D(p: 0.5, seed: config.seed &+ 7))
   let score = try Conv2D("score", in: config.fc, out: k, kernel: 1, initializer: initial, rng: &rng)
-  b.add("score", .conv(score))
+  b.add("score", score)
 
   // Module creation order of the Python class (matters only for the random initial values).
   func deconv(_ name: String, _ s: Int) throws -> ConvTranspose2D {
@@ -47,25 +47,25 @@ func buildCourseFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bu
   let skipWhy = "padded deconvolutions keep both maps on the same pixels, so the course code adds them directly"
   switch config.outputStride {
   case 32:
-    b.add("upsample32", .deconv(upsample32), from: "score")
+    b.add("upsample32", upsample32, from: "score")
     try b.crop("output", "upsample32", like: "data", because: why)
   case 16:
-    b.add("pool4_conv", .conv(pool4Conv), from: vgg.pools[3])
-    b.add("upsample_double", .deconv(upsampleDouble), from: "score")
+    b.add("pool4_conv", pool4Conv, from: vgg.pools[3])
+    b.add("upsample_double", upsampleDouble, from: "score")
     try b.crop("pool4_conv_c", "pool4_conv", like: "upsample_double", because: skipWhy)
     try b.sum("fuse_pool4", "upsample_double", "pool4_conv_c")
-    b.add("upsample16", .deconv(upsample16), from: "fuse_pool4")
+    b.add("upsample16", upsample16, from: "fuse_pool4")
     try b.crop("output", "upsample16", like: "data", because: why)
   default:
-    b.add("pool3_conv", .conv(pool3Conv), from: vgg.pools[2])
-    b.add("pool4_conv", .conv(pool4Conv), from: vgg.pools[3])
-    b.add("upsample_double", .deconv(upsampleDouble), from: "score")
+    b.add("pool3_conv", pool3Conv, from: vgg.pools[2])
+    b.add("pool4_conv", pool4Conv, from: vgg.pools[3])
+    b.add("upsample_double", upsampleDouble, from: "score")
     try b.crop("pool4_conv_c", "pool4_conv", like: "upsample_double", because: skipWhy)
     try b.sum("fuse_pool4", "upsample_double", "pool4_conv_c")
-    b.add("upsample_double_2", .deconv(upsampleDouble), from: "fuse_pool4")
+    b.add("upsample_double_2", upsampleDouble, from: "fuse_pool4")
     try b.crop("pool3_conv_c", "pool3_conv", like: "upsample_double_2", because: skipWhy)
     try b.sum("fuse_pool3", "upsample_double_2", "pool3_conv_c")
-    b.add("upsample8", .deconv(upsample8), from: "fuse_pool3")
+    b.add("upsample8", upsample8, from: "fuse_pool3")
     try b.crop("output", "upsample8", like: "data", because: why)
   }
   var modules: [Module] = []

@@ -1,33 +1,15 @@
 import NN
 
-/// One operation of an FCN. Layers are held by reference, so a layer used twice (the course net's
-/// shared `upsample_double`) is one set of parameters.
-public enum NodeOp {
-  case input
-  /// Zero padding at the bottom and right up to a multiple (compact and seed heads: /32).
-  case padToMultiple(Int)
-  case conv(Conv2D)
-  case batchNorm(BatchNorm2D)
-  /// In place: it always follows a BatchNorm whose output nothing else reads.
-  case relu
-  case dropout(Dropout2D)
-  case maxPool(MaxPool2D)
-  case deconv(ConvTranspose2D)
-  case scale(Float)
-  case add
-  /// inputs [x, reference]: x[:, :, o:o+H_ref, o:o+W_ref], the offset computed from geometry.
-  case crop(offset: Int)
-}
-
 /// A node of the network graph with what is known about it without an input size.
 public struct GraphNode {
   public let name: String
-  public let op: NodeOp
+  public let op: any GraphOp
   public let inputs: [String]
-  public let channels: Int
+  public let placement: Placement
+  public var channels: Int { placement.channels }
   /// Where its cells sit in input pixels.
-  public let coords: CoordMap
-  public let receptive: Receptive
+  public var coords: CoordMap { placement.coords }
+  public var receptive: Receptive { placement.receptive }
 }
 
 /// Why a crop has the offset it has (for `fcn info` and the tests).
@@ -51,7 +33,9 @@ final class GraphBuilder {
 
   init(inputChannels: Int) {
     append(
-      GraphNode(name: "data", op: .input, inputs: [], channels: inputChannels, coords: .identity, receptive: .pixel))
+      GraphNode(
+        name: "data", op: ImageInput(), inputs: [],
+        placement: Placement(channels: inputChannels, coords: .identity, receptive: .pixel)))
   }
 
   func node(_ name: String) -> GraphNode { nodes[index[name]!] }
@@ -65,31 +49,9 @@ final class GraphBuilder {
 
   /// Adds a single-input node; channels, coordinates and receptive field follow from the op.
   @discardableResult
-  func add(_ name: String, _ op: NodeOp, from input: String? = nil) -> String {
+  func add(_ name: String, _ op: any GraphOp, from input: String? = nil) -> String {
     let src = node(input ?? last)
-    var channels = src.channels
-    var coords = src.coords
-    var rf = src.receptive
-    switch op {
-    case .conv(let c):
-      let k = (c.weight.shape[2] - 1) * c.geometry.dilation.h + 1
-      channels = c.weight.shape[0]
-      coords = coords.throughWindow(kernel: k, stride: c.geometry.stride.h, padding: c.geometry.padding.h)
-      rf = rf.throughWindow(kernel: k, stride: c.geometry.stride.h)
-    case .maxPool(let p):
-      coords = coords.throughWindow(kernel: p.kernel, stride: p.stride, padding: p.padding)
-      rf = rf.throughWindow(kernel: p.kernel, stride: p.stride)
-    case .deconv(let d):
-      let k = d.weight.shape[2]
-      channels = d.weight.shape[1]
-      coords = coords.throughTransposed(kernel: k, stride: d.stride, padding: d.padding)
-      rf = rf.throughTransposed(kernel: k, stride: d.stride)
-    case .input, .padToMultiple, .batchNorm, .relu, .dropout, .scale:
-      break
-    case .add, .crop:
-      preconditionFailure("use add(_:_:_:) / crop(_:_:like:) for two-input nodes")
-    }
-    append(GraphNode(name: name, op: op, inputs: [src.name], channels: channels, coords: coords, receptive: rf))
+    append(GraphNode(name: name, op: op, inputs: [src.name], placement: op.placement(after: src.placement)))
     return name
   }
 
@@ -104,7 +66,10 @@ final class GraphBuilder {
       )
     }
     let rf = Receptive(jump: na.receptive.jump, field: max(na.receptive.field, nb.receptive.field))
-    append(GraphNode(name: name, op: .add, inputs: [a, b], channels: na.channels, coords: na.coords, receptive: rf))
+    append(
+      GraphNode(
+        name: name, op: Sum(), inputs: [a, b],
+        placement: Placement(channels: na.channels, coords: na.coords, receptive: rf)))
     return name
   }
 
@@ -125,8 +90,8 @@ final class GraphBuilder {
       CropExplanation(node: name, source: x, reference: reference, offset: offset, reason: [arithmetic, why]))
     append(
       GraphNode(
-        name: name, op: .crop(offset: offset), inputs: [x, reference], channels: nx.channels, coords: nr.coords,
-        receptive: nx.receptive))
+        name: name, op: AlignCrop(offset: offset), inputs: [x, reference],
+        placement: Placement(channels: nx.channels, coords: nr.coords, receptive: nx.receptive)))
     return name
   }
 }

@@ -48,96 +48,14 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
   var rows: [LayerInfo] = []
   for node in model.nodes {
     let ins = node.inputs.map { shapes[$0]! }
-    var out: [Int]
-    var op: String
-    var padding = 0
-    var params = 0
-    var flops = 0
-    switch node.op {
-    case .input:
-      out = [batch, config.inputChannels, height, width]
-      op = "input"
-    case .padToMultiple(let m):
-      let s = ins[0]
-      out = [s[0], s[1], SpatialSize.padded(s[2], multiple: m), SpatialSize.padded(s[3], multiple: m)]
-      op = "zero-pad bottom/right to /\(m)"
-    case .conv(let c):
-      let s = ins[0]
-      let k = c.weight.shape[2]
-      let g = c.geometry
-      padding = g.padding.h
-      out = [
-        s[0], c.weight.shape[0], SpatialSize.conv(s[2], kernel: k, stride: g.stride.h, padding: padding),
-        SpatialSize.conv(s[3], kernel: k, stride: g.stride.w, padding: padding),
-      ]
-      guard out[2] >= 1, out[3] >= 1 else {
-        throw FCNError.geometry(
-          "\(node.name): a \(k)×\(k) convolution does not fit its input \(fmt(s)) (output \(out[2])×\(out[3]))")
-      }
-      op = "conv \(k)×\(k)/\(g.stride.h)" + (padding > 0 ? " pad \(padding)" : "") + (c.fuseReLU ? " +ReLU" : "")
-      params = c.parameters.reduce(0) { $0 + $1.value.count }
-      flops = 2 * out.reduce(1, *) * c.weight.shape[1] * k * k
-    case .batchNorm(let b):
-      out = ins[0]
-      op = "batch norm"
-      params = b.parameters.reduce(0) { $0 + $1.value.count }
-    case .relu:
-      out = ins[0]
-      op = "ReLU (in place)"
-    case .dropout(let d):
-      out = ins[0]
-      op = "dropout2d p=\(d.p)"
-    case .maxPool(let p):
-      let s = ins[0]
-      out = [
-        s[0], s[1],
-        SpatialSize.pool(s[2], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: p.ceilMode),
-        SpatialSize.pool(s[3], kernel: p.kernel, stride: p.stride, padding: p.padding, ceilMode: p.ceilMode),
-      ]
-      guard out[2] >= 1, out[3] >= 1 else {
-        throw FCNError.geometry(
-          "\(node.name): input \(fmt(s)) is smaller than the \(p.kernel)×\(p.kernel) pooling window")
-      }
-      op = "max pool \(p.kernel)×\(p.kernel)/\(p.stride)" + (p.ceilMode ? " ceil" : " floor")
-    case .deconv(let d):
-      let s = ins[0]
-      let k = d.weight.shape[2]
-      padding = d.padding
-      out = [
-        s[0], d.weight.shape[1], SpatialSize.deconv(s[2], kernel: k, stride: d.stride, padding: padding),
-        SpatialSize.deconv(s[3], kernel: k, stride: d.stride, padding: padding),
-      ]
-      op =
-        "deconv \(k)×\(k)/\(d.stride)" + (padding > 0 ? " pad \(padding)" : "")
-        + (d.weight.trainable ? "" : " (frozen)")
-      params = d.parameters.reduce(0) { $0 + $1.value.count }
-      flops = 2 * s.reduce(1, *) * d.weight.shape[1] * k * k
-    case .scale(let f):
-      out = ins[0]
-      op = "scale ×\(f)"
-    case .add:
-      guard ins[0] == ins[1] else {
-        throw FCNError.geometry(
-          "\(node.name): \(node.inputs[0]) \(fmt(ins[0])) and \(node.inputs[1]) \(fmt(ins[1])) differ")
-      }
-      out = ins[0]
-      op = "add \(node.inputs[0]) + \(node.inputs[1])"
-    case .crop(let offset):
-      let s = ins[0]
-      let r = ins[1]
-      guard offset + r[2] <= s[2], offset + r[3] <= s[3] else {
-        throw FCNError.geometry(
-          "\(node.name): cropping \(node.inputs[0]) \(fmt(s)) at offset \(offset) to \(r[2])×\(r[3]) does not fit")
-      }
-      out = [s[0], s[1], r[2], r[3]]
-      op = "crop at (\(offset), \(offset)) to \(node.inputs[1])'s size"
-    }
+    let out =
+      node.op is ImageInput ? [batch, config.inputChannels, height, width] : try node.op.outputShape(ins, node: node)
     shapes[node.name] = out
     rows.append(
       LayerInfo(
-        name: node.name, operation: op, outputShape: out, stride: node.coords.stride,
-        receptiveField: node.receptive.field,
-        padding: padding, parameters: params, flops: flops))
+        name: node.name, operation: node.op.summary(node), outputShape: out, stride: node.coords.stride,
+        receptiveField: node.receptive.field, padding: node.op.padding,
+        parameters: node.op.layer?.parameterCount ?? 0, flops: node.op.flops(inputs: ins, output: out)))
   }
 
   let memory = estimateMemory(model, rows)
@@ -163,24 +81,14 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   var kept = 0
   var largest = 0
   var inferenceBytes: [Int] = []
+  var shapes: [String: [Int]] = [:]
   for (node, row) in zip(model.nodes, rows) {
-    var bytes = blocked(row.outputShape)
-    switch node.op {
-    case .input, .relu: bytes = 0  // the caller's image; ReLU runs in place
-    case .dropout:
-      inferenceBytes.append(0)
-      kept += bytes
-      largest = max(largest, bytes)
-      continue  // identity in eval
-    case .crop(let offset):
-      if offset == 0 && rows.first(where: { $0.name == node.inputs[0] })?.outputShape == row.outputShape { bytes = 0 }
-    case .maxPool: kept += bytes / 4  // u8 workspace of argmax positions
-    case .padToMultiple: if rows[0].outputShape == row.outputShape { bytes = 0 }
-    default: break
-    }
-    kept += bytes
-    largest = max(largest, bytes)
-    inferenceBytes.append(bytes)
+    shapes[node.name] = row.outputShape
+    let bytes = blocked(row.outputShape)
+    let m = node.op.memory(outputBytes: bytes, inputs: node.inputs.map { shapes[$0]! }, output: row.outputShape)
+    kept += m.training
+    largest = max(largest, m.training > 0 ? bytes : 0)
+    inferenceBytes.append(m.inference)
   }
   // Inference: the buffer pool keeps every freed buffer for a later request of exactly the
   // same byte size, so replay the pass against a model of it: per node, the blocked weight
@@ -196,7 +104,7 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   func give(_ bytes: Int) { if bytes > 0 { free[bytes, default: 0] += 1 } }
   for (i, n) in model.nodes.enumerated() {
     let weightCopy =
-      n.layer.map { l -> Int in
+      n.op.layer.map { l -> Int in
         if l is BatchNorm2D { return 0 }
         return 4 * (l.parameters.first?.value.count ?? 0)
       } ?? 0
@@ -209,7 +117,7 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   }
   // Only the layers the forward pass runs get blocked copies, gradients and momentum (the
   // course class also owns modules its forward never calls, e.g. FCN-16's upsample8).
-  let used = model.nodes.compactMap(\.layer)
+  let used = model.nodes.compactMap(\.op.layer)
   var seen = Set<ObjectIdentifier>()
   let usedParameters = used.filter { seen.insert(ObjectIdentifier($0)).inserted }.flatMap(\.parameters)
   let parameters = model.parameterCount

@@ -25,18 +25,18 @@ func buildPaperFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bui
   let paper = config.head == .paper
   let k = config.classes
   let b = GraphBuilder(inputChannels: config.inputChannels)
-  if !paper { b.add("data_padded", .padToMultiple(32)) }
+  if !paper { b.add("data_padded", PadToMultiple(32)) }
   let vgg = try buildVGG(
     b, config: config, naming: .paper, firstPadding: paper ? 100 : 1, poolCeilMode: true, initializer: he, rng: &rng)
   let c5 = config.blockChannels(4)
   let fc6 = try Conv2D("fc6", in: c5, out: config.fc, kernel: paper ? 7 : 1, fuseReLU: true, initializer: he, rng: &rng)
-  b.add("fc6", .conv(fc6))
-  b.add("drop6", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 6)))
+  b.add("fc6", fc6)
+  b.add("drop6", Dropout2D(p: 0.5, seed: config.seed &+ 6))
   let fc7 = try Conv2D("fc7", in: config.fc, out: config.fc, kernel: 1, fuseReLU: true, initializer: he, rng: &rng)
-  b.add("fc7", .conv(fc7))
-  b.add("drop7", .dropout(Dropout2D(p: 0.5, seed: config.seed &+ 7)))
+  b.add("fc7", fc7)
+  b.add("drop7", Dropout2D(p: 0.5, seed: config.seed &+ 7))
   let scoreFr = try Conv2D("score_fr", in: config.fc, out: k, kernel: 1, initializer: .zeros, rng: &rng)
-  b.add("score_fr", .conv(scoreFr))
+  b.add("score_fr", scoreFr)
 
   /// A k = 2s deconvolution; the compact head pads it by s/2 so its output lines up exactly.
   func upsample(_ name: String, factor s: Int) throws -> ConvTranspose2D {
@@ -51,28 +51,28 @@ func buildPaperFCN(_ config: ModelConfig, randomInit: Bool = true) throws -> Bui
 
   switch config.outputStride {
   case 32:
-    b.add("upscore", .deconv(try upsample("upscore", factor: 32)), from: "score_fr")
+    b.add("upscore", try upsample("upscore", factor: 32), from: "score_fr")
     try b.crop("score", "upscore", like: "data", because: finalReason)
   case 16:
-    b.add("upscore2", .deconv(try upsample("upscore2", factor: 2)), from: "score_fr")
+    b.add("upscore2", try upsample("upscore2", factor: 2), from: "score_fr")
     try scoreSkip(
       b, pool: vgg.pools[3], level: 4, scaleBy: nil, config: config, rng: &rng, like: "upscore2", paper: paper)
     try b.sum("fuse_pool4", "upscore2", "score_pool4c")
-    b.add("upscore16", .deconv(try upsample("upscore16", factor: 16)), from: "fuse_pool4")
+    b.add("upscore16", try upsample("upscore16", factor: 16), from: "fuse_pool4")
     try b.crop("score", "upscore16", like: "data", because: finalReason)
   default:
-    b.add("upscore2", .deconv(try upsample("upscore2", factor: 2)), from: "score_fr")
+    b.add("upscore2", try upsample("upscore2", factor: 2), from: "score_fr")
     try scoreSkip(
       b, pool: vgg.pools[3], level: 4, scaleBy: config.atOnce ? 0.01 : nil, config: config, rng: &rng, like: "upscore2",
       paper: paper)
     try b.sum("fuse_pool4", "upscore2", "score_pool4c")
-    b.add("upscore_pool4", .deconv(try upsample("upscore_pool4", factor: 2)), from: "fuse_pool4")
+    b.add("upscore_pool4", try upsample("upscore_pool4", factor: 2), from: "fuse_pool4")
     try scoreSkip(
       b, pool: vgg.pools[2], level: 3, scaleBy: config.atOnce ? 0.0001 : nil, config: config, rng: &rng,
       like: "upscore_pool4",
       paper: paper)
     try b.sum("fuse_pool3", "upscore_pool4", "score_pool3c")
-    b.add("upscore8", .deconv(try upsample("upscore8", factor: 8)), from: "fuse_pool3")
+    b.add("upscore8", try upsample("upscore8", factor: 8), from: "fuse_pool3")
     try b.crop("score", "upscore8", like: "data", because: finalReason)
   }
   return BuiltNetwork(nodes: b.nodes, crops: b.crops, vgg: vgg, fc6: fc6, fc7: fc7)
@@ -86,11 +86,11 @@ private func scoreSkip(
   paper: Bool
 ) throws {
   var input = pool
-  if let s = scaleBy { input = b.add("scale_pool\(level)", .scale(s), from: pool) }
+  if let s = scaleBy { input = b.add("scale_pool\(level)", Scale(s), from: pool) }
   let conv = try Conv2D(
     "score_pool\(level)", in: config.blockChannels(level - 1), out: config.classes, kernel: 1, initializer: .zeros,
     rng: &rng)
-  b.add("score_pool\(level)", .conv(conv), from: input)
+  b.add("score_pool\(level)", conv, from: input)
   let why =
     paper
     ? "pool\(level) still carries conv1_1's 100-px border, the upsampled coarse score less of it; skipping those cells aligns the two"

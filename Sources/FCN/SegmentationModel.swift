@@ -34,7 +34,8 @@ public final class FCNModel: SegmentationModel {
     try config.validate()
     self.config = config
     let built =
-      try config.isCourse ? buildCourseFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
+      try config.isCourse
+      ? buildCourseFCN(config, randomInit: randomInit) : buildPaperFCN(config, randomInit: randomInit)
     nodes = built.nodes
     crops = built.crops
     vgg = built.vgg
@@ -42,7 +43,7 @@ public final class FCNModel: SegmentationModel {
     fc7 = built.fc7
     var seen = Set<ObjectIdentifier>()
     var modules: [Module] = []
-    for m in built.modules ?? built.nodes.compactMap(\.layer) where seen.insert(ObjectIdentifier(m)).inserted {
+    for m in built.modules ?? built.nodes.compactMap(\.op.layer) where seen.insert(ObjectIdentifier(m)).inserted {
       modules.append(m)
     }
     layers = modules
@@ -63,7 +64,7 @@ public final class FCNModel: SegmentationModel {
 
   public func setTraining(_ training: Bool) {
     for m in layers { m.setTraining(training) }
-    for n in nodes { if case .dropout(let d) = n.op { d.setTraining(training) } }
+    for n in nodes { (n.op as? Dropout2D)?.setTraining(training) }
   }
 
   /// Logits [N, K, H, W] for images [N, C, H, W], any H, W ≥ 1.
@@ -78,59 +79,11 @@ public final class FCNModel: SegmentationModel {
     for (i, node) in nodes.enumerated() {
       position[node.name] = i
       let inputs = node.inputs.map { values[position[$0]!]! }
-      values[i] = try evaluate(node, inputs, image: x)
+      values[i] = try node.op.run(inputs, node: node, image: x)
       for input in node.inputs where lastUse[position[input]!] == i { values[position[input]!] = nil }
     }
     return values[nodes.count - 1]!
   }
-
-  private func evaluate(_ node: GraphNode, _ inputs: [Variable], image: Variable) throws -> Variable {
-    switch node.op {
-    case .input: return image
-    case .padToMultiple(let m): return try padBottomRight(inputs[0], multiple: m, name: node.name)
-    case .conv(let c): return try c(inputs[0])
-    case .batchNorm(let b): return try b(inputs[0])
-    case .relu: return try relu(inputs[0], inPlace: true)
-    case .dropout(let d): return try d(inputs[0])
-    case .maxPool(let p): return try p(inputs[0])
-    case .deconv(let d): return try d(inputs[0])
-    case .scale(let s): return try scale(inputs[0], by: s)
-    case .add: return try add(inputs[0], inputs[1], name: node.name)
-    case .crop(let offset):
-      let x = inputs[0]
-      let ref = inputs[1].shape
-      if offset == 0 && x.shape[2] == ref[2] && x.shape[3] == ref[3] { return x }
-      return try crop(x, top: offset, left: offset, height: ref[2], width: ref[3], name: node.name)
-    }
-  }
-}
-
-extension GraphNode {
-  /// The layer with weights this node runs, if any.
-  var layer: Module? {
-    switch op {
-    case .conv(let c): return c
-    case .batchNorm(let b): return b
-    case .deconv(let d): return d
-    default: return nil
-    }
-  }
-}
-
-/// Zero padding at the bottom and right up to a multiple of `m`. The image gets no gradient
-/// (it is data), so a variable that asks for one is refused rather than silently cut off.
-func padBottomRight(_ x: Variable, multiple m: Int, name: String) throws -> Variable {
-  let s = x.shape
-  let h = SpatialSize.padded(s[2], multiple: m)
-  let w = SpatialSize.padded(s[3], multiple: m)
-  if h == s[2] && w == s[3] { return x }
-  guard !x.requiresGrad else {
-    throw FCNError.unsupportedInput(
-      "\(name): padding an input that requires a gradient is not supported (input \(fmt(s)))")
-  }
-  let padded = try Tensor.zeros(shape: [s[0], s[1], h, w])
-  try reorder(from: x.value, to: padded.window(dims: s, offsets: [0, 0, 0, 0]))
-  return Variable(padded)
 }
 
 /// Builds the model a configuration describes.

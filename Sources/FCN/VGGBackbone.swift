@@ -46,12 +46,12 @@ func buildVGG(
       let conv = try Conv2D(
         convName, in: inChannels, out: out, kernel: 3, padding: block == 0 && j == 0 ? firstPadding : 1,
         fuseReLU: !bn, initializer: initializer, rng: &rng)
-      b.add(convName, .conv(conv))
+      b.add(convName, conv)
       layers.convs.append(conv)
       if bn {
         let norm = try BatchNorm2D(bnName, channels: out, momentum: 0.1, eps: 1e-5)
-        b.add(bnName, .batchNorm(norm))
-        b.add(reluName, .relu)
+        b.add(bnName, norm)
+        b.add(reluName, ReLUInPlace())
         layers.norms.append(norm)
       } else {
         layers.norms.append(nil)
@@ -59,7 +59,7 @@ func buildVGG(
       inChannels = out
     }
     let poolName = naming == .paper ? "pool\(block + 1)" : "conv\(block + 1).\(seq)"
-    b.add(poolName, .maxPool(MaxPool2D(kernel: 2, stride: 2, ceilMode: poolCeilMode)))
+    b.add(poolName, MaxPool2D(kernel: 2, stride: 2, ceilMode: poolCeilMode))
     layers.pools.append(poolName)
   }
   return layers

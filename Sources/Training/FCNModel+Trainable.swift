@@ -16,10 +16,7 @@ extension FCNModel: TrainableModel {
   }
 
   var dropoutLayers: [Dropout2D] {
-    nodes.compactMap { node in
-      if case .dropout(let d) = node.op { return d }
-      return nil
-    }
+    nodes.compactMap { $0.op as? Dropout2D }
   }
 
   public func trainingBytes(batch: Int, height: Int, width: Int) -> Int64 {
