@@ -16,29 +16,35 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CDNNL", pkgConfig: "dnnl"),
     .systemLibrary(name: "CImageCodecs"),
+    // Seeded generators for everything random (data, initialisation, dropout, test data).
+    .target(name: "SeededRandom"),
     .target(name: "Tensor", dependencies: ["CDNNL"]),
-    .target(name: "NN", dependencies: ["CDNNL", "Tensor"]),
+    .target(name: "NN", dependencies: ["CDNNL", "SeededRandom", "Tensor"]),
     .target(name: "WeightIO", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-    .target(name: "FCN", dependencies: ["NN", "Tensor", "WeightIO"]),
-    .target(name: "SegData", dependencies: ["CImageCodecs"]),
+    .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
+    .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
     .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // What the test targets share (seeded test data, comparisons).
+    .target(name: "TestSupport", dependencies: ["SeededRandom"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["CDNNL", "Tensor"]),
-    .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "Tensor", "WeightIO"]),
-    .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "Tensor", "WeightIO"]),
+    .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "SeededRandom", "Tensor", "TestSupport", "WeightIO"]),
+    .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(
       name: "WeightIOTests",
-      dependencies: ["WeightIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-    .testTarget(name: "SegDataTests", dependencies: ["SegData"]),
-    .testTarget(name: "SegMetricsTests", dependencies: ["SegMetrics"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+      dependencies: ["SeededRandom", "WeightIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
+    .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
   ],

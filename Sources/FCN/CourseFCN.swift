@@ -1,4 +1,5 @@
 import NN
+import SeededRandom
 
 /// The course's FCN class (shared/reference/seed_fcn.py) with its exact module names: VGG19-BN
 /// blocks `conv1` … `conv5` (nn.Sequential: conv, BN, ReLU, …, pool), 1×1 fc6/fc7 with ReLU and

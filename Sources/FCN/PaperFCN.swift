@@ -1,4 +1,5 @@
 import NN
+import SeededRandom
 
 /// What a head builder hands to the model: the graph and the layers weight import needs.
 struct BuiltNetwork {

@@ -1,4 +1,5 @@
 import NN
+import SeededRandom
 
 /// How layers are named in the state_dict.
 enum LayerNaming {

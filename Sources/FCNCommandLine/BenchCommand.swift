@@ -2,6 +2,7 @@ import ArgumentParser
 import FCN
 import Foundation
 import NN
+import SeededRandom
 import SegData
 import Tensor
 import Training

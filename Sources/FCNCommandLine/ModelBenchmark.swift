@@ -1,6 +1,7 @@
 import FCN
 import Foundation
 import NN
+import SeededRandom
 import Tensor
 import Training
 

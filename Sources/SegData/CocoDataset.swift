@@ -3,6 +3,7 @@
 // position among categories sorted by id, larger areas first so smaller objects stay on top.
 
 import Foundation
+import SeededRandom
 
 public struct CocoDataset: SegmentationDataset {
   struct Image: Sendable {

@@ -4,6 +4,7 @@
 // so the batches are identical whatever the number of workers or the timing.
 
 import Foundation
+import SeededRandom
 
 public struct LoaderConfig: Sendable {
   public var batchSize: Int

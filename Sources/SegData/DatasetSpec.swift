@@ -1,5 +1,7 @@
 // `--data KIND:PATH` parsing and opening.
 
+import SeededRandom
+
 public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
   case synthetic(count: Int)
   case folder(String)

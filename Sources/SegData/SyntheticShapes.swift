@@ -7,6 +7,9 @@
 // learnable by a small FCN in minutes on a CPU; the background is a low-saturation texture
 // with noise, and later shapes occlude earlier ones.
 
+import Foundation
+import SeededRandom
+
 public struct SyntheticShapes: SegmentationDataset {
   public static let classNames = ["background", "circle", "rectangle", "triangle", "ring", "line"]
 
@@ -51,7 +54,7 @@ public struct SyntheticShapes: SegmentationDataset {
     for y in 0..<height {
       for x in 0..<width {
         var t = 0.0
-        for w in waves { t += w.amp * _sin(w.fx * Double(x) + w.fy * Double(y) + w.phase) }
+        for w in waves { t += w.amp * sin(w.fx * Double(x) + w.fy * Double(y) + w.phase) }
         let i = (y * width + x) * 3
         rgb[i] = base.0 + t
         rgb[i + 1] = base.1 + t
@@ -112,14 +115,14 @@ enum Shape {
       return .disc(cx: cx, cy: cy, r: rng.uniform(3, 12) * k)
     case 2:
       let a = rng.uniform(0, Double.pi)
-      return .box(cx: cx, cy: cy, hw: rng.uniform(3, 12) * k, hh: rng.uniform(3, 12) * k, cos: _cos(a), sin: _sin(a))
+      return .box(cx: cx, cy: cy, hw: rng.uniform(3, 12) * k, hh: rng.uniform(3, 12) * k, cos: cos(a), sin: sin(a))
     case 3:
       // Three points at random angles around the centre, at least 40° apart so it is not a sliver.
       let r = rng.uniform(6, 15) * k
       let a0 = rng.uniform(0, 2 * Double.pi)
       let a1 = a0 + rng.uniform(1.6, 2.6)
       let a2 = a1 + rng.uniform(1.6, 2.6)
-      func p(_ a: Double) -> (Double, Double) { (cx + r * _cos(a), cy + r * _sin(a)) }
+      func p(_ a: Double) -> (Double, Double) { (cx + r * cos(a), cy + r * sin(a)) }
       let (ax, ay) = p(a0)
       let (bx, by) = p(a1)
       let (qx, qy) = p(a2)
@@ -130,8 +133,8 @@ enum Shape {
     default:
       let len = rng.uniform(14, 48) * k
       let a = rng.uniform(0, Double.pi)
-      let dx = len / 2 * _cos(a)
-      let dy = len / 2 * _sin(a)
+      let dx = len / 2 * cos(a)
+      let dy = len / 2 * sin(a)
       return .segment(ax: cx - dx, ay: cy - dy, bx: cx + dx, by: cy + dy, halfWidth: rng.uniform(2.2, 3.2) * k)
     }
   }

@@ -1,6 +1,8 @@
 // Augmentation: every geometric step is applied to image and mask with the same parameters,
 // drawn from the caller's seeded generator, so results depend only on the seed.
 
+import SeededRandom
+
 public struct ImageSize: Equatable, Sendable, Codable, CustomStringConvertible {
   public var height: Int
   public var width: Int

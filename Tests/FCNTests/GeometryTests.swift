@@ -1,5 +1,6 @@
 import FCN
 import NN
+import SeededRandom
 import Tensor
 import XCTest
 

@@ -1,3 +1,4 @@
+import TestSupport
 import CDNNL
 import NN
 import Tensor

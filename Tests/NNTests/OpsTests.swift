@@ -1,5 +1,7 @@
+import TestSupport
 import CDNNL
 import NN
+import SeededRandom
 import Tensor
 import XCTest
 

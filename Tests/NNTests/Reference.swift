@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// Naive double-precision reference implementations, written from the definitions, against
 /// which the oneDNN-backed ops are checked (forward values, and by finite differences, gradients).
@@ -173,25 +174,4 @@ enum Ref {
     }
     return g
   }
-}
-
-/// A deterministic pseudo-random source for test data (SplitMix64).
-struct TestRNG {
-  var state: UInt64
-  init(_ seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  /// Uniform in [-1, 1).
-  mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
-  mutating func array(_ n: Int, scale: Double = 1) -> [Double] { (0..<n).map { _ in uniform() * scale } }
-}
-
-func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double {
-  precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
-  return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }

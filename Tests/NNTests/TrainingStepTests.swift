@@ -1,4 +1,5 @@
 import NN
+import SeededRandom
 import Tensor
 import XCTest
 

@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 
+import Foundation
+import SeededRandom
 @testable import SegData
+import XCTest
 
 final class SyntheticTests: XCTestCase {
   func testSameSeedSameSamplesDifferentSeedDifferent() throws {

@@ -1,6 +1,7 @@
-import XCTest
 
+import SeededRandom
 @testable import SegData
+import XCTest
 
 final class TransformTests: XCTestCase {
   /// A sample whose image *is* its mask: gray level 40 × label, in 6×6 blocks of labels 0...5.

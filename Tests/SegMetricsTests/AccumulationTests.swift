@@ -1,6 +1,8 @@
-import XCTest
 
+import TestSupport
+import SeededRandom
 @testable import SegMetrics
+import XCTest
 
 /// Counting, merging and the errors for bad labels.
 final class AccumulationTests: XCTestCase {

@@ -1,6 +1,7 @@
-import XCTest
 
+import SeededRandom
 @testable import SegMetrics
+import XCTest
 
 /// Metrics of small confusion matrices worked out by hand (arithmetic in the comments),
 /// with the conventions of the reference FCN `score.py`: rows = ground truth, columns = prediction.

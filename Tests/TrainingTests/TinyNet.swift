@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import SeededRandom
 import Tensor
 import Training
 import WeightIO

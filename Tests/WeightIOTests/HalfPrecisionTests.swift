@@ -1,3 +1,4 @@
+import SeededRandom
 import XCTest
 
 @testable import WeightIO
@@ -42,7 +43,7 @@ final class HalfPrecisionTests: XCTestCase {
   #if !(os(macOS) && arch(x86_64))
     /// Compare rounding against the standard library's Float16 where the platform has it.
     func testF16RoundingMatchesStandardLibrary() {
-      var generator = SystemRandomNumberGenerator()
+      var generator = SplitMix64(seed: 17)  // seeded: a failure repeats
       for _ in 0..<200_000 {
         let f = Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &generator))
         if f.isNaN { continue }

@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 
+import Foundation
+import SeededRandom
 @testable import WeightIO
+import XCTest
 
 /// Pickles assembled opcode by opcode from the pickle format definition (Python's
 /// Lib/pickletools.py), so the expectations do not depend on our reader.

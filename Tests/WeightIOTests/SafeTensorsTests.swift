@@ -1,7 +1,8 @@
-import Foundation
-import XCTest
 
+import Foundation
+import SeededRandom
 @testable import WeightIO
+import XCTest
 
 final class SafeTensorsTests: XCTestCase {
   /// Builds a safetensors file byte by byte from a header string and a data buffer, the way the

@@ -1,8 +1,9 @@
+
 import Foundation
+import SeededRandom
+@testable import WeightIO
 import XCTest
 import ZIPFoundation
-
-@testable import WeightIO
 
 /// Every expectation comes from `<name>.expected.safetensors`, written by
 /// tools/make_pth_fixtures.py from torch's own contiguous bytes.
@@ -218,18 +219,5 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertTrue(error is WeightIOError, "\(error)")
       }
     }
-  }
-}
-
-/// A tiny deterministic generator so fuzz cases are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

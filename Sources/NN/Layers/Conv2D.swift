@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import Tensor
 
 /// A 2-D convolution layer: `weight` [out, in/groups, k, k], optional `bias` [out].
@@ -52,15 +53,8 @@ func initialValues(_ initializer: Initializer, count: Int, fanIn: Int, fanOut: I
     return (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * bound }
   case .he:
     let std = (2 / Float(fanOut)).squareRoot()
-    return (0..<count).map { _ in std * normal(&rng) }
+    return (0..<count).map { _ in std * rng.normalFloat() }
   case .zeros, .bilinear:
     return [Float](repeating: 0, count: count)
   }
-}
-
-/// A standard normal sample (Box–Muller).
-func normal(_ rng: inout Xoshiro256) -> Float {
-  let u1 = max(rng.nextUnitFloat(), 1e-7)
-  let u2 = rng.nextUnitFloat()
-  return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
 }

@@ -1,3 +1,4 @@
+import SeededRandom
 import Tensor
 
 /// A 2-D transposed convolution (FCN's upsampling "deconvolution"): weight [in, out, k, k].

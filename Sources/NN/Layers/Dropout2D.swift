@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// Channel-wise dropout with its own seeded generator (saved in checkpoints for exact resume).
 public final class Dropout2D: Module {
   public let p: Float

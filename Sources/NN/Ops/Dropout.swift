@@ -1,4 +1,5 @@
 import CDNNL
+import SeededRandom
 import Tensor
 
 /// Channel-wise dropout (PyTorch's Dropout2d): each (sample, channel) plane is zeroed with

@@ -1,6 +1,8 @@
-// A small deterministic PRNG. We never use SystemRandomNumberGenerator or the standard
-// library's random(in:) helpers for data: the same seed must give the same samples on every
-// run, machine and Swift version.
+// SeededRandom: the project's one source of pseudo-random numbers (data order, augmentation,
+// weight initialisation, dropout, test data). Nothing here uses SystemRandomNumberGenerator or
+// the standard library's random(in:) helpers: the same seed must give the same numbers on every
+// run, machine and Swift version, and generator states go into checkpoints for exact resume.
+// Imports nothing of the project.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, passes BigCrush, trivially seedable.
 public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
@@ -37,13 +39,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
 
   public mutating func bernoulli(_ p: Double) -> Bool { uniform() < p }
 
-  /// Standard normal by Box–Muller (one value per call; simple and deterministic).
-  public mutating func normal() -> Double {
-    let u1 = max(uniform(), 1e-300)
-    let u2 = uniform()
-    return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
-  }
-
   /// Combines several values into one well-mixed seed (for per-sample / per-epoch streams).
   public static func mix(_ values: UInt64...) -> UInt64 {
     var g = SplitMix64(seed: 0x5EED_0F_FC)
@@ -68,15 +63,3 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
     return p
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-  @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-  @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-  @inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
-#elseif canImport(Darwin)
-  import Darwin
-  @inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-  @inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-  @inline(__always) func _sin(_ x: Double) -> Double { Darwin.sin(x) }
-#endif

@@ -5,16 +5,8 @@ public struct Xoshiro256: RandomNumberGenerator, Codable, Equatable, Sendable {
 
   public init(seed: UInt64) {
     // SplitMix64 spreads a small seed over the four state words, as the authors recommend.
-    var z = seed
-    var s = [UInt64]()
-    for _ in 0..<4 {
-      z &+= 0x9E37_79B9_7F4A_7C15
-      var x = z
-      x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-      s.append(x ^ (x >> 31))
-    }
-    state = s
+    var spread = SplitMix64(seed: seed)
+    state = (0..<4).map { _ in spread.next() }
   }
 
   public mutating func next() -> UInt64 {
