@@ -27,3 +27,5 @@ extension ScheduleKind: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension DataSplit: ExpressibleByArgument {}
+extension ModelBenchmark.Mode: ExpressibleByArgument {}
+extension BenchCommand.Op: ExpressibleByArgument {}

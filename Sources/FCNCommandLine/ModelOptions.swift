@@ -7,7 +7,12 @@ import WeightIO
 
 /// The options that choose a network, shared by train, eval, predict, info and bench.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Model (seed-fcn8|16|32 still mean course-fcn*).") var model: ModelName = .fcn8s
+  /// As given: optional because `fcn bench` without it times an op instead of a model; every
+  /// other command uses `name`.
+  @Option(
+    help:
+      "Model (seed-fcn8|16|32 still mean course-fcn*). Default: \(ModelOptions.defaultModel); for bench, none: it times --op."
+  ) var model: ModelName?
   @Option(help: "Number of classes (default: the data set's, or 21).") var classes: Int?
   @Option(help: "Backbone (default: the model's).") var backbone: Backbone?
   @Option(help: "Head: paper (7×7 fc6, pad 100) or compact (1×1 fc6) (default: the model's).") var head: Head?
@@ -16,9 +21,14 @@ struct ModelOptions: ParsableArguments {
   @Flag(help: "Learn the bilinear upsampling deconvolutions instead of keeping them fixed.") var learnableUpsampling =
     false
 
+  static let defaultModel = ModelName.fcn8s
+
+  /// The model chosen: --model, else fcn8s.
+  var name: ModelName { model ?? Self.defaultModel }
+
   func config(classes fallback: Int, seed: UInt64 = 0) throws -> ModelConfig {
     try ModelConfig(
-      model: model, classes: classes ?? fallback, backbone: backbone, head: head, width: width, fc: fc,
+      model: name, classes: classes ?? fallback, backbone: backbone, head: head, width: width, fc: fc,
       frozenUpsampling: learnableUpsampling ? false : nil, seed: seed)
   }
 }

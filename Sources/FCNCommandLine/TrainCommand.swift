@@ -62,7 +62,7 @@ struct TrainArguments: ParsableArguments {
 
   func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
-    o.model = model.model
+    o.model = model.name
     o.data = data
     o.syntheticSize = try parseSize(syntheticSize, option: "--synthetic-size")
     o.crop = try crop.map { try parseSize($0, option: "--crop") }

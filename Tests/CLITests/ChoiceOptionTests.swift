@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// The options that choose among fixed values (optimizer, schedule, precision, normalisation,
-/// split, backbone, head) are read into types: anything else is a usage error
+/// split, bench op and mode, backbone) are read into types: anything else is a usage error
 /// (exit 2) that names the option and the values it takes, before any work starts. And the
 /// augmentation options reach the run's config.json.
 final class ChoiceOptionTests: XCTestCase {
@@ -34,6 +34,8 @@ final class ChoiceOptionTests: XCTestCase {
         ["predict", "--weights", weights, "--input", dir.path, "--output", dir.path, "--normalize", "rgb"],
         "--normalize", "imagenet"
       ),
+      (["bench", "--op", "gemm"], "--op", "loader"),
+      (["bench", "--model", "fcn8s", "--mode", "backward"], "--mode", "infer"),
     ]
     for (arguments, option, valid) in cases {
       try assertUsageError(arguments, option: option, validValue: valid, in: dir)
@@ -71,5 +73,21 @@ final class ChoiceOptionTests: XCTestCase {
     XCTAssertEqual(train["optimizer"] as? String, "adam")
     XCTAssertEqual(train["schedule"] as? String, "step")
     XCTAssertEqual(train["normalize"] as? String, "caffe")
+  }
+
+  /// `fcn bench --model` takes the model options every command shares; --classes stays 21
+  /// when not given.
+  func testBenchUsesTheSharedModelOptions() throws {
+    let dir = try makeTempDir(self)
+    let r = try FCNExecutable.run(
+      ["bench"] + TinyRun.model + [
+        "--size", "32x32", "--batch", "1", "--steps", "1", "--warmup", "0", "--json",
+      ], outputIn: dir, timeout: 300)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let line = try XCTUnwrap(r.stdout.split(separator: "\n").last.map(String.init), r.stdout)
+    let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+    XCTAssertEqual(result["model"] as? String, "fcn8s")
+    XCTAssertEqual(result["classes"] as? Int, 21)
+    XCTAssertEqual(result["mode"] as? String, "infer")
   }
 }
