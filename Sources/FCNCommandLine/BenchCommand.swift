@@ -16,53 +16,55 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure the engine's speed (median and spread of repeated runs).")
 
+  /// What a bare `fcn bench` (no --model) measures.
+  enum Op: String, Codable, CaseIterable, Sendable {
+    /// The 3×3 convolution, each pass.
+    case conv
+    /// 512×512 JPEG decode + augmentation, with 1 and 2 workers.
+    case loader
+  }
+
   @Option(
     help:
       "What to measure when no --model is given: conv (3×3 convolution) or loader (512×512 JPEG decode + augmentation, 1 and 2 workers)."
-  ) var op: String = "conv"
-  @Option(help: "Model to time whole steps of (e.g. course-fcn8, fcn8s); omit for --op.") var model: ModelName?
-  @Option(help: "Number of classes for --model.") var classes = 21
-  @Option(help: "Backbone for --model (default: the model's).") var backbone: String?
-  @Option(help: "Head for --model: paper or compact (default: the model's).") var head: String?
-  @Option(help: "Backbone channel multiplier for --model.") var width: Double = 1
-  @Option(help: "fc6/fc7 channels for --model.") var fc: Int = 4096
+  ) var op = Op.conv
+  @OptionGroup var modelOptions: ModelOptions
   @Option(help: "Input size HxW for --model.") var size = "256x256"
   @Option(help: "Images per step for --model.") var batch = 2
-  @Option(help: "infer (eval mode, no tape) or train (forward, loss, backward, SGD step).") var mode = "infer"
+  @Option(help: "For --model: infer (eval mode, no tape) or train (forward, loss, backward, SGD step).") var mode =
+    ModelBenchmark.Mode.infer
   @Option(help: "Timed model steps.") var steps: Int = 10
   @Option(help: "Timed repeats of each convolution pass.") var repeats: Int = 10
   @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
-  @Option(help: "fp32 or bf16.") var precision: String = "fp32"
+  @Option(help: "Compute precision.") var precision = Precision.fp32
   @Flag(help: "Print JSON only.") var json = false
 
+  /// Classes when --classes is not given (VOC's 21).
+  static let defaultClasses = 21
+
   func validate() throws {
-    guard ["conv", "loader"].contains(op) else {
-      throw ValidationError("--op: unknown benchmark '\(op)' (available: conv, loader)")
-    }
-    guard repeats >= 1, warmup >= 0, steps >= 1 else {
-      throw ValidationError("--repeats and --steps must be ≥ 1 and --warmup ≥ 0")
-    }
-    guard ["fp32", "bf16"].contains(precision) else { throw ValidationError("--precision must be fp32 or bf16") }
-    guard ModelBenchmark.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be infer or train") }
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
   }
 
   func run() throws {
-    if precision == "bf16" {
+    if precision == .bf16 {
       // Checked first so a machine without bf16 says so; where it exists, the engine's conv
       // and model paths are still fp32 only.
-      try DType.bf16.checkSupported()
+      try precision.dtype.checkSupported()
       throw TrainingError.config("--precision bf16: the bf16 engine path is not implemented yet")
     }
     let machine = MachineInfo.current
     if !json {
       print("machine: \(machine.cpu), \(machine.cores) cores, oneDNN \(machine.onednn), ISA \(machine.isa)")
     }
-    if let model {
-      try runModel(model, machine: machine)
+    if modelOptions.model != nil {
+      try runModel(machine: machine)
       return
     }
-    if op == "loader" {
+    if op == .loader {
       for result in try measureLoaderThroughput(side: 512, count: 64, batchSize: 8, workerCounts: [1, 2]) {
         print(result)
       }
@@ -80,13 +82,10 @@ struct BenchCommand: ParsableCommand {
     }
   }
 
-  private func runModel(_ name: ModelName, machine: MachineInfo) throws {
+  private func runModel(machine: MachineInfo) throws {
     let s = try parseSize(size, option: "--size")
-    let options = try ModelOptions.parse(
-      ["--model", name.rawValue, "--classes", String(classes), "--width", String(width), "--fc", String(fc)]
-        + (backbone.map { ["--backbone", $0] } ?? []) + (head.map { ["--head", $0] } ?? []))
-    let config = try options.config(classes: classes)
-    let mode = ModelBenchmark.Mode(rawValue: mode)!
+    let config = try modelOptions.config(classes: Self.defaultClasses)
+    let name = config.model
     let bench = ModelBenchmark(
       config: config, height: s.height, width: s.width, batch: batch, mode: mode, warmup: warmup, steps: steps)
     let result = try bench.run()
@@ -97,7 +96,7 @@ struct BenchCommand: ParsableCommand {
     if json {
       let fields: [(String, String)] = [
         ("framework", "\"swift-fcn\""), ("model", "\"\(name)\""), ("mode", "\"\(mode.rawValue)\""),
-        ("dtype", "\"f32\""), ("batch", "\(batch)"), ("size", "\"\(size)\""), ("classes", "\(classes)"),
+        ("dtype", "\"f32\""), ("batch", "\(batch)"), ("size", "\"\(size)\""), ("classes", "\(config.classes)"),
         ("img_per_s", String(format: "%.3f", imagesPerSecond)),
         ("step_s_median", String(format: "%.4f", result.stepSeconds.median)),
         ("step_s_min", String(format: "%.4f", result.stepSeconds.min)),

@@ -11,7 +11,7 @@ struct DemoCommand: ParsableCommand {
 
   @Option(help: "Model (try fcn32s to see what the skips buy).") var model: ModelName = .fcn8s
   @Option(help: "Optimiser steps.") var steps = 1000
-  @Option(help: "Backbone (BatchNorm makes the small net train fast).") var backbone = "vgg16-bn"
+  @Option(help: "Backbone (BatchNorm makes the small net train fast).") var backbone = Backbone.vgg16bn
   @Option(help: "Backbone channel multiplier.") var width = 0.25
   @Option(help: "Base learning rate (AdamW).") var lr: Float = 2e-3
   @Option(help: "Images per batch.") var batch = 8
@@ -26,10 +26,10 @@ struct DemoCommand: ParsableCommand {
     o.syntheticSize = .init(height: 64, width: 64)
     o.batch = batch
     o.steps = steps
-    o.optimizer = "adamw"
+    o.optimizer = .adamw
     o.learningRate = lr
     o.weightDecay = 1e-4
-    o.schedule = "poly"
+    o.schedule = .poly
     o.warmup = 20
     o.seed = seed
     o.workers = 1
@@ -38,7 +38,7 @@ struct DemoCommand: ParsableCommand {
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(
-      model: model, classes: 6, backbone: Backbone.parse(backbone), head: .compact, width: width, fc: 256,
+      model: model, classes: 6, backbone: backbone, head: .compact, width: width, fc: 256,
       frozenUpsampling: false, seed: seed)
     let folder = RunFolder(runFolder)
     if overwrite { try? FileManager.default.removeItem(at: folder.directory) }

@@ -17,28 +17,21 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
   @Option(help: "Data set KIND:PATH (default: the run's).") var data: String?
   @Option(help: "Images folder for coco:ANN.json (default: the run's, else next to the JSON).") var images: String?
-  @Option(help: "Split to evaluate: train or val.") var split = "val"
-  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize:
-    String?
+  @Option(help: "Split to evaluate.") var split = DataSplit.val
+  @Option(help: "Input normalisation (default: the run's, else imagenet).") var normalize: Normalization?
   @Option(help: "Data loader worker threads.") var workers = 1
   @Option(help: "Also write the metrics as JSON to this file.") var json: String?
 
   func validate() throws {
     guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
-    guard DataSplit(rawValue: split) != nil else {
-      throw ValidationError("--split must be train or val, got '\(split)'")
-    }
   }
 
   func run() throws {
     let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
     let spec = data ?? loaded.trainOptions?.data ?? "synthetic"
-    let norm = normalize ?? loaded.trainOptions?.normalize ?? "imagenet"
-    guard let normalization = Normalization(rawValue: norm) else {
-      throw ValidationError("--normalize must be imagenet, caffe or none")
-    }
+    let normalization = normalize ?? loaded.trainOptions?.normalize ?? .imagenet
     let dataset = try openDataset(
-      spec: spec, split: DataSplit(rawValue: split), seed: loaded.trainOptions?.seed ?? 0,
+      spec: spec, split: split, seed: loaded.trainOptions?.seed ?? 0,
       imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
     let matrix = try evaluate(

@@ -13,9 +13,12 @@ struct InfoCommand: ParsableCommand {
   @Option(help: "Input size HxW.") var size = "500x375"
   @Option(help: "Batch size for the memory estimate.") var batch = 1
 
+  func validate() throws {
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+  }
+
   func run() throws {
     let s = try parseSize(size, option: "--size")
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     let config = try modelOptions.config(classes: 21)
     print(try infoReport(config: config, height: s.height, width: s.width, batch: batch))
     let limits = MemoryLimits.current()

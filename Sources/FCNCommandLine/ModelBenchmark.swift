@@ -9,7 +9,7 @@ import Training
 /// eval mode with no tape; training is zero-grad, forward, pixel cross-entropy, backward and an
 /// SGD momentum step, on a fixed random batch.
 struct ModelBenchmark {
-  enum Mode: String { case infer, train }
+  enum Mode: String, Codable, CaseIterable, Sendable { case infer, train }
 
   var config: ModelConfig
   var height: Int

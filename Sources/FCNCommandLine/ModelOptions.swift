@@ -7,34 +7,30 @@ import WeightIO
 
 /// The options that choose a network, shared by train, eval, predict, info and bench.
 struct ModelOptions: ParsableArguments {
+  /// As given: optional because `fcn bench` without it times an op instead of a model; every
+  /// other command uses `name`.
   @Option(
     help:
-      "Model: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (seed-fcn8|16|32 still mean course-fcn*)."
-  ) var model: ModelName = .fcn8s
+      "Model (seed-fcn8|16|32 still mean course-fcn*). Default: \(ModelOptions.defaultModel); for bench, none: it times --op."
+  ) var model: ModelName?
   @Option(help: "Number of classes (default: the data set's, or 21).") var classes: Int?
-  @Option(help: "Backbone: vgg11|vgg13|vgg16|vgg19, each optionally -bn.") var backbone: String?
-  @Option(help: "Head: paper (7×7 fc6, pad 100) or compact (1×1 fc6).") var head: String?
+  @Option(help: "Backbone (default: the model's).") var backbone: Backbone?
+  @Option(help: "Head: paper (7×7 fc6, pad 100) or compact (1×1 fc6) (default: the model's).") var head: Head?
   @Option(help: "Backbone channel multiplier (1 = VGG's 64…512).") var width: Double = 1
   @Option(help: "Channels of fc6/fc7.") var fc: Int = 4096
   @Flag(help: "Learn the bilinear upsampling deconvolutions instead of keeping them fixed.") var learnableUpsampling =
     false
 
+  static let defaultModel = ModelName.fcn8s
+
+  /// The model chosen: --model, else fcn8s.
+  var name: ModelName { model ?? Self.defaultModel }
+
   func config(classes fallback: Int, seed: UInt64 = 0) throws -> ModelConfig {
-    var h: Head?
-    if let head {
-      guard let parsed = Head(rawValue: head) else {
-        throw ValidationError("--head must be paper or compact, got '\(head)'")
-      }
-      h = parsed
-    }
-    return try ModelConfig(
-      model: model, classes: classes ?? fallback, backbone: backbone.map(Backbone.parse), head: h, width: width, fc: fc,
+    try ModelConfig(
+      model: name, classes: classes ?? fallback, backbone: backbone, head: head, width: width, fc: fc,
       frozenUpsampling: learnableUpsampling ? false : nil, seed: seed)
   }
-}
-
-extension ModelName: ExpressibleByArgument {
-  public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
 /// Weights from any file a user brings: a swift-fcn checkpoint or export (.safetensors), or a
@@ -70,3 +66,17 @@ func parseSize(_ text: String, option: String) throws -> ImageSize {
   }
   return s
 }
+
+/// Parses "MIN,MAX" (e.g. 0.75,1.25); the values' own limits are the options' validate()'s.
+func parseRange(_ text: String, option: String) throws -> ClosedRange<Double> {
+  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+    Double($0.trimmingCharacters(in: .whitespaces))
+  }
+  guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high else {
+    throw ValidationError("\(option) must be MIN,MAX with MIN ≤ MAX (e.g. 0.75,1.25), got '\(text)'")
+  }
+  return low...high
+}
+
+/// "MIN,MAX", as parseRange reads it.
+func formatRange(_ range: ClosedRange<Double>) -> String { "\(range.lowerBound),\(range.upperBound)" }

@@ -21,8 +21,7 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "Folder for <stem>.png palette masks and <stem>_overlay.png.") var output: String?
   @Option(help: "Write float32 logits (N, C, H, W) to this .npy file (all inputs must share one size).") var saveLogits:
     String?
-  @Option(help: "Input normalisation: imagenet, caffe or none (default: the run's, else imagenet).") var normalize:
-    String?
+  @Option(help: "Input normalisation (default: the run's, else imagenet).") var normalize: Normalization?
 
   func validate() throws {
     guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
@@ -33,10 +32,7 @@ struct PredictCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
-    let norm = normalize ?? loaded.trainOptions?.normalize ?? "imagenet"
-    guard let normalization = Normalization(rawValue: norm) else {
-      throw ValidationError("--normalize must be imagenet, caffe or none")
-    }
+    let normalization = normalize ?? loaded.trainOptions?.normalize ?? .imagenet
     let files = try inputFiles(input)
     if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
     var logits: [Float] = []

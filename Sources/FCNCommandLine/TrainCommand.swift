@@ -32,16 +32,17 @@ struct TrainArguments: ParsableArguments {
   @Option(help: "Images per batch.") var batch = 8
   @Option(help: "Epochs to train (default 1 unless --steps).") var epochs: Int?
   @Option(help: "Optimiser steps to train (overrides --epochs).") var steps: Int?
-  @Option(help: "sgd, adam or adamw.") var optimizer = "sgd"
+  @Option(help: "Optimiser.") var optimizer = OptimizerKind.sgd
   @Option(help: "Base learning rate.") var lr: Float = 0.01
   @Option(help: "SGD momentum.") var momentum: Float = 0.9
   @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 5e-4
-  @Option(help: "poly, step, cosine or constant.") var schedule = "poly"
+  @Option(help: "Learning-rate schedule: poly (power 0.9), step (×0.1 at each third), cosine (to 0) or constant.")
+  var schedule = ScheduleKind.poly
   @Option(help: "Linear warm-up steps.") var warmup = 0
   @Option(help: "Clip gradients to this global L2 norm.") var clipNorm: Float?
   @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights:
     String?
-  @Option(help: "fp32 or bf16.") var precision = "fp32"
+  @Option(help: "Compute precision.") var precision = Precision.fp32
   @Option(help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
   @Option(
     name: .customLong("init"),
@@ -53,12 +54,15 @@ struct TrainArguments: ParsableArguments {
   @Flag(help: "Continue the run in --run from its last checkpoint.") var resume = false
   @Option(help: "Evaluate on the validation split every N steps (0: only at the end).") var evalEvery = 0
   @Option(help: "Write checkpoints/last every N steps.") var checkpointEvery = 50
-  @Option(help: "Input normalisation: imagenet, caffe or none.") var normalize = "imagenet"
+  @Option(help: "Input normalisation.") var normalize = Normalization.imagenet
+  @Option(help: "Scale each training image by a random factor in MIN,MAX before the crop (1,1: no scaling).")
+  var scaleJitter = formatRange(TrainOptions.defaultScaleJitter)
+  @Flag(inversion: .prefixedNo, help: "Flip training images horizontally at random (half of them).") var flip = true
   @Flag(help: "Warn about and skip bad samples instead of stopping.") var skipBad = false
 
   func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
-    o.model = model.model
+    o.model = model.name
     o.data = data
     o.syntheticSize = try parseSize(syntheticSize, option: "--synthetic-size")
     o.crop = try crop.map { try parseSize($0, option: "--crop") }
@@ -66,6 +70,7 @@ struct TrainArguments: ParsableArguments {
     (o.learningRate, o.momentum, o.weightDecay, o.schedule, o.warmup) = (lr, momentum, weightDecay, schedule, warmup)
     (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
+    (o.scaleJitter, o.flip) = (try parseRange(scaleJitter, option: "--scale-jitter"), flip)
     try o.validate()
     o.images = images
     let trainSet = try openDataset(

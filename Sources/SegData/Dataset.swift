@@ -19,7 +19,7 @@ extension SegmentationDataset {
 }
 
 /// Which part of a data set to open.
-public enum DataSplit: String, Sendable, CaseIterable {
+public enum DataSplit: String, Codable, Sendable, CaseIterable {
   case train, val
 }
 

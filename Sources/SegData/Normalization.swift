@@ -1,6 +1,7 @@
 // Turning u8 RGB into the network's float input (CHW planes).
 
-public enum Normalization: String, Sendable, CaseIterable {
+/// The input normalisation `--normalize` chooses; config.json stores its raw value.
+public enum Normalization: String, Codable, Sendable, CaseIterable {
   /// RGB / 255, then (x - mean) / std with torchvision's ImageNet statistics.
   case imagenet
   /// BGR in 0...255 minus the Caffe VGG means (the original FCN models).

@@ -28,8 +28,10 @@ public final class Trainer {
 
   public init(options: TrainOptions, model: TrainableModel, modelConfig: String, run: RunFolder) throws {
     try options.validate()
-    if options.precision == "bf16" {
-      do { try DType.bf16.checkSupported() } catch { throw TrainingError.config("--precision bf16: \(error)") }
+    if options.precision == .bf16 {
+      do { try options.precision.dtype.checkSupported() } catch {
+        throw TrainingError.config("--precision bf16: \(error)")
+      }
       throw TrainingError.config("--precision bf16: mixed-precision training is not implemented yet; use fp32")
     }
     self.options = options
@@ -40,7 +42,7 @@ public final class Trainer {
 
   public func train(resume: Bool) throws -> Result {
     let o = options
-    let normalization = Normalization(rawValue: o.normalize)!
+    let normalization = o.normalize
     let trainSet = try openDataset(
       spec: o.data, split: .train, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     let valSet = try openDataset(
@@ -54,7 +56,7 @@ public final class Trainer {
       dataset: trainSet,
       config: LoaderConfig(
         batchSize: o.batch, shuffle: true, dropLast: true, workers: o.workers, seed: o.seed,
-        augmentation: .training(crop: o.crop, scaleRange: o.scaleJitter ? 0.75...1.25 : nil, flip: o.flip),
+        augmentation: .training(crop: o.crop, scaleRange: o.scaleRange, flip: o.flip),
         normalization: normalization, skipBad: o.skipBad))
     guard loader.batchesPerEpoch >= o.accumulate else {
       throw TrainingError.config(
@@ -237,7 +239,7 @@ public final class Trainer {
   /// loader's prefetched batches.
   public func memoryEstimate(batch: Int, height: Int, width: Int) -> Int64 {
     let params = Int64(model.parameterCount) * 4
-    let slots: Int64 = options.optimizer == "sgd" ? 1 : 2
+    let slots = Int64(options.optimizer.stateSlots)
     let loaderBuffers = Int64(2 * max(1, options.workers) + 1) * Int64(batch * height * width) * (3 * 4 + 4 + 3)
     return model.trainingBytes(batch: batch, height: height, width: width) + slots * params + loaderBuffers
   }

@@ -22,13 +22,13 @@ final class TrainerTests: XCTestCase {
     o.syntheticSize = .init(height: 32, width: 32)
     o.batch = 4
     o.steps = steps
-    o.optimizer = "adamw"
+    o.optimizer = .adamw
     o.learningRate = 0.01
     o.weightDecay = 0
-    o.schedule = "constant"
+    o.schedule = .constant
     o.workers = 1
     o.checkpointEvery = 5
-    o.scaleJitter = false
+    o.scaleJitter = 1...1
     o.flip = false
     return o
   }
