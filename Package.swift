@@ -44,7 +44,7 @@ let package = Package(
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+      dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
   ],

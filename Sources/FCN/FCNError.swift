@@ -1,3 +1,5 @@
+import Tensor
+
 /// Everything the FCN module refuses, with the model, layer or state_dict key involved and, for
 /// shape problems, both shapes.
 public enum FCNError: Error, CustomStringConvertible, Equatable {
@@ -23,7 +25,8 @@ public enum FCNError: Error, CustomStringConvertible, Equatable {
       return "unknown backbone '\(name)'; valid backbones: \(valid.joined(separator: ", "))"
     case .invalidConfig(let s): return "invalid model configuration: \(s)"
     case .shapeMismatch(let key, let expected, let got):
-      return "state_dict key '\(key)': the model's tensor has shape \(fmt(expected)), the file's has shape \(fmt(got))"
+      return
+        "state_dict key '\(key)': the model's tensor has shape \(describe(expected)), the file's has shape \(describe(got))"
     case .missingKeys(let keys):
       return
         "state_dict lacks \(keys.count) key(s) the model needs: \(keys.prefix(12).joined(separator: ", "))\(keys.count > 12 ? ", …" : "")"
@@ -35,5 +38,3 @@ public enum FCNError: Error, CustomStringConvertible, Equatable {
     }
   }
 }
-
-func fmt(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

@@ -142,14 +142,14 @@ public func infoReport(config: ModelConfig, height: Int, width: Int, batch: Int 
   var out = """
     \(config.name): \(config.backbone.rawValue) backbone, \(config.head.rawValue) head, \(config.classes) classes, \
     width ×\(num(config.width)), fc \(config.fc), upsampling \(config.frozenUpsampling ? "frozen" : "learnable")
-    input \(fmt(info.inputShape))
+    input \(describe(info.inputShape))
 
     """
   let header = ["layer", "operation", "output", "stride", "RF", "pad", "params"]
   var table = [header]
   for l in info.layers {
     table.append([
-      l.name, l.operation, fmt(l.outputShape), strideText(l.stride), num(l.receptiveField), String(l.padding),
+      l.name, l.operation, describe(l.outputShape), strideText(l.stride), num(l.receptiveField), String(l.padding),
       l.parameters > 0 ? String(l.parameters) : "",
     ])
   }

@@ -72,7 +72,7 @@ public final class FCNModel: SegmentationModel {
     let xs = x.shape
     guard xs.count == 4, xs[1] == config.inputChannels, xs[0] >= 1, xs[2] >= 1, xs[3] >= 1 else {
       throw FCNError.unsupportedInput(
-        "\(config.name): input must be [N, \(config.inputChannels), H, W] with N, H, W ≥ 1, got \(fmt(xs))")
+        "\(config.name): input must be [N, \(config.inputChannels), H, W] with N, H, W ≥ 1, got \(describe(xs))")
     }
     var values = [Variable?](repeating: nil, count: nodes.count)
     var position: [String: Int] = [:]

@@ -40,30 +40,8 @@ extension SegmentationModel {
   /// optional either way).
   @discardableResult
   public func loadStateDict(_ dict: [String: HostArray], strict: Bool = true) throws -> LoadReport {
-    var targets: [String: Tensor] = stateDict()
-    let stats = Dictionary(uniqueKeysWithValues: batchNormStats.map { ("\($0.name).num_batches_tracked", $0.stats) })
-    var report = LoadReport()
-    report.missing = targets.keys.filter { dict[$0] == nil }.sorted()
-    report.unexpected = dict.keys.filter { targets[$0] == nil && stats[$0] == nil }.sorted()
-    if strict {
-      if !report.missing.isEmpty { throw FCNError.missingKeys(report.missing) }
-      if !report.unexpected.isEmpty { throw FCNError.unexpectedKeys(report.unexpected) }
-    }
-    // Check every shape before changing anything, so a failed load leaves the model as it was.
-    for (key, array) in dict {
-      guard let t = targets[key] else { continue }
-      if array.shape != t.shape { throw FCNError.shapeMismatch(key: key, expected: t.shape, got: array.shape) }
-    }
-    for (key, array) in dict.sorted(by: { $0.key < $1.key }) {
-      if let s = stats[key] {
-        s.batchesTracked = try array.int64s().first ?? 0
-        continue
-      }
-      guard let t = targets.removeValue(forKey: key) else { continue }
-      try reorder(from: Tensor(shape: t.shape, values: array.floats()), to: t)
-      report.loaded.append(key)
-    }
-    return report
+    let counters = Dictionary(uniqueKeysWithValues: batchNormStats.map { ("\($0.name).num_batches_tracked", $0.stats) })
+    return try FCN.loadStateDict(dict, into: stateDict(), counters: counters, strict: strict)
   }
 
   /// Staged training (32s → 16s → 8s): copies every parameter and buffer whose name and shape
@@ -82,4 +60,35 @@ extension SegmentationModel {
 
   /// BatchNorm layers' running statistics by layer name.
   var batchNormStats: [(name: String, stats: RunningStats)] { batchNormLayers.map { ($0.name, $0.stats) } }
+}
+
+/// The one way a state_dict gets into a model: copies `dict` into the model's tensors by
+/// PyTorch name. Every shape is checked before anything changes, so a failed load leaves the
+/// model as it was; `counters` are BatchNorm's num_batches_tracked entries (optional either way).
+@discardableResult
+public func loadStateDict(
+  _ dict: [String: HostArray], into tensors: [String: Tensor], counters: [String: RunningStats] = [:], strict: Bool
+) throws -> LoadReport {
+  var targets = tensors
+  var report = LoadReport()
+  report.missing = targets.keys.filter { dict[$0] == nil }.sorted()
+  report.unexpected = dict.keys.filter { targets[$0] == nil && counters[$0] == nil }.sorted()
+  if strict {
+    if !report.missing.isEmpty { throw FCNError.missingKeys(report.missing) }
+    if !report.unexpected.isEmpty { throw FCNError.unexpectedKeys(report.unexpected) }
+  }
+  for (key, array) in dict {
+    guard let t = targets[key] else { continue }
+    if array.shape != t.shape { throw FCNError.shapeMismatch(key: key, expected: t.shape, got: array.shape) }
+  }
+  for (key, array) in dict.sorted(by: { $0.key < $1.key }) {
+    if let s = counters[key] {
+      s.batchesTracked = try array.int64s().first ?? 0
+      continue
+    }
+    guard let t = targets.removeValue(forKey: key) else { continue }
+    try reorder(from: Tensor(shape: t.shape, values: array.floats()), to: t)
+    report.loaded.append(key)
+  }
+  return report
 }

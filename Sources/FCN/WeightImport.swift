@@ -1,4 +1,5 @@
 import NN
+import Tensor
 import WeightIO
 
 /// One entry of the torchvision → FCN renaming.
@@ -75,7 +76,7 @@ public func importTorchvisionVGG(_ dict: [String: HostArray], into model: FCNMod
     if skippedLayers.contains(layer) { continue }
     if let shape = key.reshape {
       guard array.count == shape.reduce(1, *) else {
-        unusable.append("\(layer) (\(fmt(array.shape)) does not fit \(key.target) \(fmt(shape)))")
+        unusable.append("\(layer) (\(describe(array.shape)) does not fit \(key.target) \(describe(shape)))")
         skippedLayers.insert(layer)
         continue
       }

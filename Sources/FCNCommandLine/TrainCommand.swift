@@ -96,8 +96,7 @@ func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, res
   let trainer = try Trainer(options: options, model: model, modelConfig: configJSON, run: run)
   signal(SIGINT) { _ in interruptRequested = 1 }
   trainer.stopRequested = { interruptRequested != 0 }
-  let parameterCount = model.parameters.reduce(0) { $0 + $1.value.count }
-  print("training \(config.name) (\(parameterCount) parameters) on \(options.data) → \(run.directory.path)")
+  print("training \(config.name) (\(model.parameterCount) parameters) on \(options.data) → \(run.directory.path)")
   let result = try trainer.train(resume: resume)
   signal(SIGINT, SIG_DFL)
   if let m = result.metrics {

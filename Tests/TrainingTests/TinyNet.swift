@@ -1,3 +1,4 @@
+import FCN
 import Foundation
 import NN
 import SeededRandom
@@ -35,7 +36,7 @@ final class TinyNet: TrainableModel {
     return d
   }
 
-  func restore(_ state: [String: HostArray]) throws { try load(state, into: stateDict(), strict: true, model: "tiny") }
+  func restore(_ state: [String: HostArray]) throws { try loadStateDict(state, into: stateDict(), strict: true) }
   func setTraining(_ training: Bool) { for m in modules { m.setTraining(training) } }
 
   func callAsFunction(_ x: Variable) throws -> Variable {

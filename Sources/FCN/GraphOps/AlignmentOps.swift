@@ -53,7 +53,7 @@ public struct Sum: GraphOp {
   public func outputShape(_ inputs: [[Int]], node: GraphNode) throws -> [Int] {
     guard inputs[0] == inputs[1] else {
       throw FCNError.geometry(
-        "\(node.name): \(node.inputs[0]) \(fmt(inputs[0])) and \(node.inputs[1]) \(fmt(inputs[1])) differ")
+        "\(node.name): \(node.inputs[0]) \(describe(inputs[0])) and \(node.inputs[1]) \(describe(inputs[1])) differ")
     }
     return inputs[0]
   }
@@ -76,7 +76,7 @@ public struct AlignCrop: GraphOp {
     let (s, r) = (inputs[0], inputs[1])
     guard offset + r[2] <= s[2], offset + r[3] <= s[3] else {
       throw FCNError.geometry(
-        "\(node.name): cropping \(node.inputs[0]) \(fmt(s)) at offset \(offset) to \(r[2])×\(r[3]) does not fit")
+        "\(node.name): cropping \(node.inputs[0]) \(describe(s)) at offset \(offset) to \(r[2])×\(r[3]) does not fit")
     }
     return [s[0], s[1], r[2], r[3]]
   }
@@ -97,7 +97,7 @@ func padBottomRight(_ x: Variable, multiple m: Int, name: String) throws -> Vari
   if h == s[2] && w == s[3] { return x }
   guard !x.requiresGrad else {
     throw FCNError.unsupportedInput(
-      "\(name): padding an input that requires a gradient is not supported (input \(fmt(s)))")
+      "\(name): padding an input that requires a gradient is not supported (input \(describe(s)))")
   }
   let padded = try Tensor.zeros(shape: [s[0], s[1], h, w])
   try reorder(from: x.value, to: padded.window(dims: s, offsets: [0, 0, 0, 0]))

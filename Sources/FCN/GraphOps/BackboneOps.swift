@@ -1,4 +1,5 @@
 import NN
+import Tensor
 
 extension BatchNorm2D: GraphOp {
   public func summary(_ node: GraphNode) -> String { "batch norm" }
@@ -41,7 +42,8 @@ extension MaxPool2D: GraphOp {
       SpatialSize.pool(s[3], kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode),
     ]
     guard out[2] >= 1, out[3] >= 1 else {
-      throw FCNError.geometry("\(node.name): input \(fmt(s)) is smaller than the \(kernel)×\(kernel) pooling window")
+      throw FCNError.geometry(
+        "\(node.name): input \(describe(s)) is smaller than the \(kernel)×\(kernel) pooling window")
     }
     return out
   }

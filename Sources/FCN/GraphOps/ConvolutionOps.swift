@@ -1,4 +1,5 @@
 import NN
+import Tensor
 
 extension Conv2D: GraphOp {
   var kernel: Int { weight.shape[2] }
@@ -21,7 +22,8 @@ extension Conv2D: GraphOp {
     ]
     guard out[2] >= 1, out[3] >= 1 else {
       throw FCNError.geometry(
-        "\(node.name): a \(kernel)×\(kernel) convolution does not fit its input \(fmt(s)) (output \(out[2])×\(out[3]))")
+        "\(node.name): a \(kernel)×\(kernel) convolution does not fit its input \(describe(s)) (output \(out[2])×\(out[3]))"
+      )
     }
     return out
   }

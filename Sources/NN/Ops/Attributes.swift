@@ -26,9 +26,6 @@ func anyDesc(_ dims: [Int], _ dtype: DType = .f32) throws -> MemoryDesc {
   try MemoryDesc(dims, dtype, dnnl_format_tag_any)
 }
 
-/// `dims` as oneDNN wants them in a call.
-func dnnlDims(_ v: [Int]) -> [dnnl_dim_t] { v.map { dnnl_dim_t($0) } }
-
 /// The ReLU backward that reads the forward's output (so ReLU can run in place or fused).
 func reluBackward(_ dy: Tensor, output y: Tensor) throws -> Tensor {
   let dy = try dy.reordered(to: y.desc)
