@@ -1,3 +1,7 @@
+// FCNCommandLine: the `fcn` executable. One file per subcommand; each parses and validates its
+// options (typed enums in ChoiceArguments.swift, shared model options in ModelOptions.swift) and
+// calls into Training, FCN, SegData and SegMetrics. No model, data or training logic lives here.
+
 import ArgumentParser
 import Foundation
 

@@ -1,9 +1,3 @@
-// SeededRandom: the project's one source of pseudo-random numbers (data order, augmentation,
-// weight initialisation, dropout, test data). Nothing here uses SystemRandomNumberGenerator or
-// the standard library's random(in:) helpers: the same seed must give the same numbers on every
-// run, machine and Swift version, and generator states go into checkpoints for exact resume.
-// Imports nothing of the project.
-
 /// SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, passes BigCrush, trivially seedable.
 public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
   public var state: UInt64

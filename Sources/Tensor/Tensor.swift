@@ -1,3 +1,9 @@
+// Tensor: oneDNN memory with a shape, a type and a layout, and the engine that runs primitives.
+//
+// Owns: the one CPU engine and stream (Engine; the ISA is queried, never assumed), memory
+// descriptors and layout keys, reorders, the primitive cache and the buffer pool (a repeated
+// step allocates nothing). Imports CDNNL only: no ops, no gradients, no files.
+
 import CDNNL
 
 /// A dense array in oneDNN memory: a logical shape (NCHW order at the API boundary), an element
