@@ -45,11 +45,7 @@ public final class Trainer {
       spec: o.data, split: .train, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     let valSet = try openDataset(
       spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
-    guard trainSet.classCount <= model.classes else {
-      throw TrainingError.config(
-        "\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)"
-      )
-    }
+    try checkLabelsFit(trainSet, modelClasses: model.classes)
     let loader = DataLoader(
       dataset: trainSet,
       config: LoaderConfig(

@@ -41,6 +41,7 @@ struct EvalCommand: ParsableCommand {
       spec: spec, split: DataSplit(rawValue: split), seed: loaded.trainOptions?.seed ?? 0,
       imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
+    try checkLabelsFit(dataset, modelClasses: loaded.model.classes)
     let matrix = try evaluate(
       loaded.model, dataset: dataset, normalization: normalization, workers: workers,
       progress: ProgressBar(total: dataset.count, label: "eval"))
