@@ -39,7 +39,14 @@ public enum Checkpoint {
     to url: URL, model: [String: Tensor], optimizer: [String: [Float]], state: TrainState
   ) throws {
     var tensors = [String: HostArray]()
-    for (name, t) in model { tensors[name] = HostArray(shape: t.shape, floats: try t.toArray()) }
+    for (name, t) in model {
+      let values = try t.toArray()
+      // A diverged run must not replace a good checkpoint with NaNs.
+      guard values.allSatisfy(\.isFinite) else {
+        throw TrainingError.nonFiniteWeights(step: state.step, tensor: name, path: url.path)
+      }
+      tensors[name] = HostArray(shape: t.shape, floats: values)
+    }
     for (name, v) in optimizer { tensors[optimizerPrefix + name] = HostArray(shape: [v.count], floats: v) }
     let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

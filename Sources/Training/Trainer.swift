@@ -83,9 +83,18 @@ public final class Trainer {
     try run.writeConfig(options: o, modelConfig: modelConfig)
     let log = try RunLog(path: run.log.path, truncate: !resume)
 
+    // The step `last` holds: a run that stops on a non-finite loss says what it kept.
+    var lastSavedStep: Int? = resume ? state.step : nil
     func saveLast() throws {
       state.rngStates = model.randomStates
-      try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
+      do {
+        try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
+      } catch TrainingError.nonFiniteWeights(let step, let tensor, let path) {
+        // The loss was still finite but the step overflowed a weight: log the step, then stop.
+        log.write(["step": step, "nonFinite": true, "nonFiniteTensor": tensor])
+        throw TrainingError.nonFiniteWeights(step: step, tensor: tensor, path: path)
+      }
+      lastSavedStep = state.step
     }
     func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
       var written = 0
@@ -136,8 +145,16 @@ public final class Trainer {
         position = batch.next
         guard micro == o.accumulate else { continue }
 
-        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
         let lr = schedule.learningRate(at: state.step)
+        guard lossSum.isFinite else {
+          // Stepping on would turn every weight into NaN: stop before the optimiser does, log
+          // the step (RunLog writes the loss as null, flagged), keep `last` as it was.
+          log.write(["step": state.step + 1, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr)])
+          progress.finish()
+          throw TrainingError.nonFiniteLoss(
+            step: state.step + 1, loss: lossSum, lastCheckpoint: lastSavedStep.map { (run.last.path, $0) })
+        }
+        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
         optimizer.learningRate = lr
         try optimizer.step()
         state.step += 1
