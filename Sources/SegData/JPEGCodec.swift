@@ -33,8 +33,9 @@ public func decodeJPEG(_ data: [UInt8], name: String) throws -> RGBImage {
       let message = tjMessage(handle)
       let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
       // Benign warnings (extraneous bytes, odd markers) still give a full image; a premature
-      // end of data does not.
-      if !isWarning || message.contains("Premature end") {
+      // end of data does not: "Premature end of JPEG file" when the bytes run out, "premature
+      // end of data segment" when EOI comes first (e.g. a frame header larger than its data).
+      if !isWarning || message.lowercased().contains("premature end") {
         throw DataError(file: name, problem: "truncated or corrupt JPEG (\(message))")
       }
     }
