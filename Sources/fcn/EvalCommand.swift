@@ -79,7 +79,7 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
   let source = try WeightSource(path!)
   let config = try source.config ?? options.config(classes: 21)
   let model = try FCNModel(config, randomInit: false)
-  try ModelWeights.load(source.tensors, into: model, strict: true)
+  try naming(path!) { try ModelWeights.load(source.tensors, into: model, strict: true) }
   model.setTraining(false)
   return LoadedModel(model: model, trainOptions: trainOptions)
 }

@@ -63,6 +63,16 @@ struct WeightSource {
   }
 }
 
+/// Runs `body`, turning an error that does not say which file it is about (a state_dict key
+/// the model lacks, a shape that differs) into one naming `path`.
+func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error where !(error is DataError || error is WeightIOError) {
+    throw DataError(file: path, problem: "\(error)")
+  }
+}
+
 /// A decoding error in words: the configuration's own message, or where the JSON went wrong.
 func describeDecoding(_ error: Error) -> String {
   switch error {

@@ -30,4 +30,23 @@ final class BadWeightsTests: XCTestCase {
     XCTAssertEqual(r.status, 1, r.stderr)
     XCTAssertTrue(r.stderr.contains("width"), r.stderr)
   }
+
+  /// Found by tools/fuzz.py: a checkpoint missing one tensor, or whose configuration disagrees
+  /// with its tensors, failed with "state_dict lacks … conv4_2.bias" and no file name.
+  func testWeightsThatDoNotFitTheirModelNameTheFile() throws {
+    let dir = try makeTempDir(self)
+    let (tensors, metadata) = try SafeTensors.read(contentsOf: try TinyRun.weights())
+    let image = dir.appendingPathComponent("in.png")
+    try Data(try encodePNG(RGBImage(width: 40, height: 30))).write(to: image)
+    let missing = dir.appendingPathComponent("missing.safetensors")
+    let key = try XCTUnwrap(tensors.keys.sorted().first { $0.hasSuffix(".bias") })
+    try SafeTensors.write(tensors.filter { $0.key != key }, metadata: metadata, to: missing)
+    let r = try FCN.run(
+      [
+        "predict", "--weights", missing.path, "--input", image.path, "--output", dir.appendingPathComponent("out").path,
+      ],
+      outputIn: dir, timeout: 60)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains(missing.path) && r.stderr.contains(key), r.stderr)
+  }
 }
