@@ -465,10 +465,31 @@ def mutate_safetensors(rng, data, others):
     except Exception:
         return mutate_bytes(rng, data, others)
     body = data[8 + n:]
-    choice = rng.randrange(4)
+    choice = rng.randrange(5)
     depth, note = 0, ""
     tensors = [k for k in header if k != "__metadata__"]
-    if choice == 0 and tensors:
+    metadata = header.get("__metadata__", {})
+    if choice == 4 and isinstance(metadata, dict) and metadata:
+        # swift-fcn keeps the model configuration as JSON text inside the metadata (a checkpoint
+        # nests it once more, in its train state): damage a field of that configuration.
+        key = rng.choice(sorted(metadata))
+        try:
+            outer = json.loads(metadata[key])
+            inner = json.loads(outer["modelConfig"]) if isinstance(outer, dict) and "modelConfig" in outer else None
+        except Exception:
+            outer = inner = None
+        config = inner if inner is not None else outer
+        if isinstance(config, dict) and config:
+            field = rng.choice(sorted(config))
+            config[field] = rng.choice(INTERESTING_NUMBERS + [None, "", "vgg19-bn", "seed-fcn8", "paper"])
+            if inner is not None:
+                outer["modelConfig"] = json.dumps(inner)
+            metadata[key] = json.dumps(outer)
+            note = f"metadata {key}: {field} = {config[field]}"
+        else:
+            metadata[key] = rng.choice(["", "{", "[]", "null", json.dumps({"name": "fcn8s", "classes": 1 << 40})])
+            note = f"metadata {key} = {metadata[key]}"
+    elif choice == 0 and tensors:
         entry = header[rng.choice(tensors)]
         field = rng.choice(["shape", "data_offsets", "dtype"])
         if field == "dtype":
@@ -512,13 +533,13 @@ def mutate_image(rng, name):
     return mutate_png(rng, data) if name.endswith(".png") else mutate_jpeg(rng, data)
 
 
-KINDS = ["predict-png", "predict-jpg", "convert-pth", "convert-st", "export-masks", "train"]
+KINDS = ["predict-png", "predict-jpg", "predict-weights", "convert-pth", "convert-st", "export-masks", "train"]
 
 
 def choose_kind(rng, train_share):
     if rng.random() < train_share:
         return "train"
-    return rng.choices(KINDS[:-1], weights=[3, 2, 4, 2, 4])[0]
+    return rng.choices(KINDS[:-1], weights=[3, 2, 2, 4, 2, 4])[0]
 
 
 def make_case(number, seed, work, fcn, weights, train_share):
@@ -534,6 +555,12 @@ def make_case(number, seed, work, fcn, weights, train_share):
         target = d / f"input.{ext}"
         target.write_bytes(data)
         argv = [fcn, "predict", "--weights", str(weights), "--input", str(target), "--output", str(d / "out")]
+    elif kind == "predict-weights":
+        data, note = mutate_safetensors(rng, Path(weights).read_bytes(), [])
+        target = d / "weights.safetensors"
+        target.write_bytes(data)
+        shutil.copy(SEEDS / "image.png", d / "input.png")
+        argv = [fcn, "predict", "--weights", str(target), "--input", str(d / "input.png"), "--output", str(d / "out")]
     elif kind == "convert-pth":
         name = rng.choice(["state_dict.pth", "legacy.pth", "views.pth"])
         others = [seed_bytes(n) for n in ("state_dict.pth", "legacy.pth", "views.pth")]
@@ -560,6 +587,8 @@ def make_case(number, seed, work, fcn, weights, train_share):
             (d / name).write_bytes(image)
             note += f"; {name}: {image_note}"
         argv = [fcn, "export-masks", "--data", f"coco:{target}", "--out", str(d / "masks")]
+        if rng.random() < 0.2:
+            argv.append("--skip-bad")
     else:
         data_dir = d / "data"
         (data_dir / "images").mkdir(parents=True)
@@ -584,7 +613,7 @@ def make_case(number, seed, work, fcn, weights, train_share):
         argv = [fcn, "train"] + TINY_MODEL + [
             "--data", f"folder:{data_dir}", "--classes", "3", "--crop", "16x16", "--batch", "2", "--steps", "2",
             "--workers", "1", "--checkpoint-every", "0", "--seed", str(number), "--run", str(d / "run"),
-        ]
+        ] + (["--skip-bad"] if rng.random() < 0.2 else [])
     return Case(number, kind, d, [str(a) for a in argv], target.name, note)
 
 
@@ -621,7 +650,8 @@ def keep_failure(case, stderr, failure, failures_dir):
         shutil.rmtree(kept)
     shutil.copytree(case.directory, kept, ignore=shutil.ignore_patterns("run", "out", "masks", "out.safetensors"))
     argv = [a.replace(str(case.directory), str(kept)) for a in case.argv]
-    if "--weights" in argv:  # the shared predict weights live in the run's temporary folder
+    if "--weights" in argv and not argv[argv.index("--weights") + 1].startswith(str(kept)):
+        # The shared predict weights live in the run's temporary folder.
         i = argv.index("--weights") + 1
         shutil.copy(argv[i], kept / "weights.safetensors")
         argv[i] = str(kept / "weights.safetensors")
@@ -694,10 +724,10 @@ def main():
                     print(f"  mutation: {case.note}\n  stderr: {last[0][:300]}", flush=True)
                     print(f"  kept in {kept[0]}\n  reproduce: {' '.join(quote(a) for a in kept[1])}", flush=True)
 
-    print(f"{'command':<14}{'cases':>7}{'exit 0':>8}{'exit 1':>8}{'failures':>10}{'slowest s':>11}")
+    print(f"{'command':<16}{'cases':>7}{'exit 0':>8}{'exit 1':>8}{'failures':>10}{'slowest s':>11}")
     for kind, c in counts.items():
         if c["cases"]:
-            print(f"{kind:<14}{c['cases']:>7}{c['exit 0']:>8}{c['exit 1']:>8}{c['failures']:>10}{c['slowest']:>11.2f}")
+            print(f"{kind:<16}{c['cases']:>7}{c['exit 0']:>8}{c['exit 1']:>8}{c['failures']:>10}{c['slowest']:>11.2f}")
     total = sum(c["cases"] for c in counts.values())
     print(
         f"fuzz: {total} cases, {len(failed)} failures (seed {args.seed}) in {time.monotonic() - started:.0f} s"
