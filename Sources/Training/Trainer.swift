@@ -68,8 +68,14 @@ public final class Trainer {
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
       let c = try Checkpoint.load(from: run.last)
       guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
-      try model.restore(c.model)
-      try optimizer.loadStateDict(c.optimizer)
+      do {
+        try s.checkResumable(dropoutLayers: model.randomStates.count)
+        try model.restore(c.model)
+        try optimizer.loadStateDict(c.optimizer)
+      } catch {
+        // Tensors, optimiser slots and counters that do not fit this model: the file's problem.
+        throw TrainingError.io("\(run.last.path): cannot resume from it: \(error)")
+      }
       model.randomStates = s.rngStates
       state = s
       say("resuming \(run.directory.path) at step \(s.step) (epoch \(s.epoch), batch \(s.batchInEpoch))")
