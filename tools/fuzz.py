@@ -9,6 +9,8 @@ runs the matching command on it:
   predict-png / predict-jpg   fcn predict --weights W --input CASE/input.{png,jpg}
   convert-pth / convert-st    fcn convert CASE/input.{pth,safetensors} CASE/out.safetensors
   export-masks                fcn export-masks --data coco:CASE/coco.json --out CASE/masks
+  predict-weights             fcn predict --weights CASE/weights.safetensors (a damaged checkpoint)
+  resume                      fcn train --resume from a run whose last.safetensors is damaged
   train                       fcn train on a 4-image folder data set, one image or mask damaged
 
 A case fails when fcn is killed by a signal (a crash), runs longer than --timeout (a hang),
@@ -478,7 +480,10 @@ def mutate_safetensors(rng, data, others):
             inner = json.loads(outer["modelConfig"]) if isinstance(outer, dict) and "modelConfig" in outer else None
         except Exception:
             outer = inner = None
-        config = inner if inner is not None else outer
+        # The train state's own fields (step, epoch, RNG states) or the configuration in it.
+        config = inner if inner is not None and rng.random() < 0.5 else outer
+        if config is outer:
+            inner = None
         if isinstance(config, dict) and config:
             field = rng.choice(sorted(config))
             config[field] = rng.choice(INTERESTING_NUMBERS + [None, "", "vgg19-bn", "seed-fcn8", "paper"])
@@ -533,16 +538,18 @@ def mutate_image(rng, name):
     return mutate_png(rng, data) if name.endswith(".png") else mutate_jpeg(rng, data)
 
 
-KINDS = ["predict-png", "predict-jpg", "predict-weights", "convert-pth", "convert-st", "export-masks", "train"]
+KINDS = [
+    "predict-png", "predict-jpg", "predict-weights", "convert-pth", "convert-st", "export-masks", "resume", "train",
+]
 
 
 def choose_kind(rng, train_share):
     if rng.random() < train_share:
         return "train"
-    return rng.choices(KINDS[:-1], weights=[3, 2, 2, 4, 2, 4])[0]
+    return rng.choices(KINDS[:-1], weights=[3, 2, 2, 4, 2, 4, 2])[0]
 
 
-def make_case(number, seed, work, fcn, weights, train_share):
+def make_case(number, seed, work, fcn, weights, runs, train_share):
     rng = random.Random(f"{seed}:{number}")
     kind = choose_kind(rng, train_share)
     d = work / f"case{number:05d}-{kind}"
@@ -561,6 +568,16 @@ def make_case(number, seed, work, fcn, weights, train_share):
         target.write_bytes(data)
         shutil.copy(SEEDS / "image.png", d / "input.png")
         argv = [fcn, "predict", "--weights", str(target), "--input", str(d / "input.png"), "--output", str(d / "out")]
+    elif kind == "resume":
+        optimizer = rng.choice(sorted(runs))
+        run = d / "run"
+        shutil.copytree(runs[optimizer], run)
+        target = run / "checkpoints" / "last.safetensors"
+        data, note = mutate_safetensors(rng, target.read_bytes(), [])
+        target.write_bytes(data)
+        (d / "damaged-last.safetensors").write_bytes(data)  # the run may overwrite its copy
+        note = f"{optimizer} run: {note}"
+        argv = [fcn] + resume_arguments(run, optimizer, steps=3) + ["--resume"]
     elif kind == "convert-pth":
         name = rng.choice(["state_dict.pth", "legacy.pth", "views.pth"])
         others = [seed_bytes(n) for n in ("state_dict.pth", "legacy.pth", "views.pth")]
@@ -648,7 +665,10 @@ def keep_failure(case, stderr, failure, failures_dir):
     kept = failures_dir / case.directory.name
     if kept.exists():
         shutil.rmtree(kept)
-    shutil.copytree(case.directory, kept, ignore=shutil.ignore_patterns("run", "out", "masks", "out.safetensors"))
+    outputs = ["out", "masks", "out.safetensors"] + ([] if case.kind == "resume" else ["run"])
+    shutil.copytree(case.directory, kept, ignore=shutil.ignore_patterns(*outputs))
+    if case.kind == "resume":  # the damaged checkpoint, as it was before the run
+        shutil.copy(kept / "damaged-last.safetensors", kept / "run" / "checkpoints" / "last.safetensors")
     argv = [a.replace(str(case.directory), str(kept)) for a in case.argv]
     if "--weights" in argv and not argv[argv.index("--weights") + 1].startswith(str(kept)):
         # The shared predict weights live in the run's temporary folder.
@@ -665,17 +685,25 @@ def quote(arg):
     return arg if all(c.isalnum() or c in "-_./:=" for c in arg) else "'" + arg.replace("'", "'\\''") + "'"
 
 
-def make_weights(fcn, work):
-    """A tiny trained model for the predict cases (one step; only its shape matters)."""
-    run = work / "weights-run"
-    argv = [fcn, "train"] + TINY_MODEL + [
-        "--data", "synthetic:8", "--synthetic-size", "32x32", "--batch", "2", "--steps", "1",
-        "--checkpoint-every", "0", "--run", str(run),
+def resume_arguments(run, optimizer, steps):
+    return ["train"] + TINY_MODEL + [
+        "--data", "synthetic:8", "--synthetic-size", "32x32", "--batch", "2", "--steps", str(steps),
+        "--optimizer", optimizer, "--checkpoint-every", "1", "--run", str(run),
     ]
-    result = subprocess.run(argv, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    if result.returncode != 0:
-        sys.exit(f"fuzz: could not make the predict weights: {result.stderr.decode(errors='replace')}")
-    return run / "checkpoints" / "last.safetensors"
+
+
+def make_runs(fcn, work):
+    """Tiny runs of two steps, one per optimiser: their checkpoints are the weights of the
+    predict cases and what the resume cases damage and resume from."""
+    runs = {}
+    for optimizer in ("sgd", "adam"):
+        run = work / f"{optimizer}-run"
+        argv = [fcn] + resume_arguments(run, optimizer, steps=2)
+        result = subprocess.run(argv, capture_output=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        if result.returncode != 0:
+            sys.exit(f"fuzz: could not make the {optimizer} run: {result.stderr.decode(errors='replace')}")
+        runs[optimizer] = run
+    return runs
 
 
 def main():
@@ -700,10 +728,11 @@ def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="fcn-fuzz-") as tmp:
         work = Path(tmp)
-        weights = make_weights(fcn, work)
+        runs = make_runs(fcn, work)
+        weights = runs["sgd"] / "checkpoints" / "last.safetensors"
 
         def one(number):
-            case = make_case(number, args.seed, work, fcn, weights, args.train_share)
+            case = make_case(number, args.seed, work, fcn, weights, runs, args.train_share)
             status, stderr, seconds, failure = run_case(case, args.timeout)
             kept = keep_failure(case, stderr, failure, failures_dir) if failure else None
             shutil.rmtree(case.directory, ignore_errors=True)
