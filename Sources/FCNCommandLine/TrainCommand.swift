@@ -87,7 +87,7 @@ func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, res
   let model = try FCNModel(config)
   if let initFrom, !resume {
     let source = try WeightSource(initFrom)
-    let report = try ModelWeights.load(source.tensors, into: model, strict: false)
+    let report = try naming(initFrom) { try ModelWeights.load(source.tensors, into: model, strict: false) }
     print(
       "init: loaded \(report.loaded.count) tensors from \(initFrom)"
         + (report.missing.isEmpty ? "" : " (\(report.missing.count) kept at their initial values)"))

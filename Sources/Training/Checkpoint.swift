@@ -28,6 +28,22 @@ public struct TrainState: Codable, Equatable {
   }
 }
 
+extension TrainState {
+  /// Counters and generator states read from a file must make sense before training uses
+  /// them: a negative step would train for ~forever, a short generator state would trap.
+  func checkResumable(dropoutLayers: Int) throws {
+    guard step >= 0, epoch >= 0, batchInEpoch >= 0 else {
+      throw TrainingError.io(
+        "training state has step \(step), epoch \(epoch), batch \(batchInEpoch); none may be negative")
+    }
+    guard rngStates.count == dropoutLayers, rngStates.allSatisfy({ $0.count == 4 }) else {
+      throw TrainingError.io(
+        "training state has \(rngStates.count) dropout generator states of \(rngStates.map(\.count)) words; the model has \(dropoutLayers) dropout layers of 4 words each"
+      )
+    }
+  }
+}
+
 /// A checkpoint file: a .safetensors with the model's tensors under their state_dict names,
 /// optimiser state under "optimizer/…", and the TrainState as JSON metadata. Written atomically
 /// (temp file, fsync, rename), so a kill at any moment leaves the previous checkpoint intact.
@@ -39,7 +55,14 @@ public enum Checkpoint {
     to url: URL, model: [String: Tensor], optimizer: [String: [Float]], state: TrainState
   ) throws {
     var tensors = [String: HostArray]()
-    for (name, t) in model { tensors[name] = HostArray(shape: t.shape, floats: try t.toArray()) }
+    for (name, t) in model {
+      let values = try t.toArray()
+      // A diverged run must not replace a good checkpoint with NaNs.
+      guard values.allSatisfy(\.isFinite) else {
+        throw TrainingError.nonFiniteWeights(step: state.step, tensor: name, path: url.path)
+      }
+      tensors[name] = HostArray(shape: t.shape, floats: values)
+    }
     for (name, v) in optimizer { tensors[optimizerPrefix + name] = HostArray(shape: [v.count], floats: v) }
     let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

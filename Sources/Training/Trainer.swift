@@ -47,11 +47,7 @@ public final class Trainer {
       spec: o.data, split: .train, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     let valSet = try openDataset(
       spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
-    guard trainSet.classCount <= model.classes else {
-      throw TrainingError.config(
-        "\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)"
-      )
-    }
+    try checkLabelsFit(trainSet, modelClasses: model.classes)
     let loader = DataLoader(
       dataset: trainSet,
       config: LoaderConfig(
@@ -74,8 +70,14 @@ public final class Trainer {
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
       let c = try Checkpoint.load(from: run.last)
       guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
-      try model.restore(c.model)
-      try optimizer.loadStateDict(c.optimizer)
+      do {
+        try s.checkResumable(dropoutLayers: model.randomStates.count)
+        try model.restore(c.model)
+        try optimizer.loadStateDict(c.optimizer)
+      } catch {
+        // Tensors, optimiser slots and counters that do not fit this model: the file's problem.
+        throw TrainingError.io("\(run.last.path): cannot resume from it: \(error)")
+      }
       model.randomStates = s.rngStates
       state = s
       say("resuming \(run.directory.path) at step \(s.step) (epoch \(s.epoch), batch \(s.batchInEpoch))")
@@ -89,9 +91,18 @@ public final class Trainer {
     try run.writeConfig(options: o, modelConfig: modelConfig)
     let log = try RunLog(path: run.log.path, truncate: !resume)
 
+    // The step `last` holds: a run that stops on a non-finite loss says what it kept.
+    var lastSavedStep: Int? = resume ? state.step : nil
     func saveLast() throws {
       state.rngStates = model.randomStates
-      try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
+      do {
+        try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
+      } catch TrainingError.nonFiniteWeights(let step, let tensor, let path) {
+        // The loss was still finite but the step overflowed a weight: log the step, then stop.
+        log.write(["step": step, "nonFinite": true, "nonFiniteTensor": tensor])
+        throw TrainingError.nonFiniteWeights(step: step, tensor: tensor, path: path)
+      }
+      lastSavedStep = state.step
     }
     func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
       var written = 0
@@ -142,8 +153,16 @@ public final class Trainer {
         position = batch.next
         guard micro == o.accumulate else { continue }
 
-        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
         let lr = schedule.learningRate(at: state.step)
+        guard lossSum.isFinite else {
+          // Stepping on would turn every weight into NaN: stop before the optimiser does, log
+          // the step (RunLog writes the loss as null, flagged), keep `last` as it was.
+          log.write(["step": state.step + 1, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr)])
+          progress.finish()
+          throw TrainingError.nonFiniteLoss(
+            step: state.step + 1, loss: lossSum, lastCheckpoint: lastSavedStep.map { (run.last.path, $0) })
+        }
+        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
         optimizer.learningRate = lr
         try optimizer.step()
         state.step += 1

@@ -185,6 +185,13 @@ struct ZipReader {
       }
       bytes = [UInt8](compressed)
     case 8:  // deflate, inflated by ZIPFoundation; output capped at the declared size
+      // Deflate expands at most 1032:1, so a larger declared size is corrupt: refuse it before
+      // reserving memory for it.
+      guard entry.uncompressedSize / 1032 <= entry.compressedSize else {
+        throw corrupt(
+          "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated bytes, more than deflate can produce",
+          entry: entry.path)
+      }
       bytes = []
       bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
       let declared = entry.uncompressedSize
