@@ -19,27 +19,21 @@ public final class RunLog {
 
   deinit { try? handle.close() }
 
-  /// Writes one record. JSON has no NaN or infinity, so a non-finite number is written as
-  /// null and the record gets `"nonFinite": true`: the step that diverged stays in the log.
-  public func write(_ record: [String: Any]) {
-    var clean = record
-    for (key, value) in record {
-      if let d = value as? Double, !d.isFinite {
-        clean[key] = NSNull()
-        clean["nonFinite"] = true
-      } else if let f = value as? Float, !f.isFinite {
-        clean[key] = NSNull()
-        clean["nonFinite"] = true
-      }
-    }
+  /// Writes one record (StepRecord, EvaluationRecord) as a line of sorted-key JSON.
+  public func write<Record: Encodable>(_ record: Record) {
     do {
-      let data = try JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys])
-      handle.write(data)
+      handle.write(try encoder.encode(record))
       handle.write(Data([0x0A]))
     } catch {
       FileHandle.standardError.write(Data("warning: \(path): a log record could not be written: \(error)\n".utf8))
     }
   }
+
+  private let encoder: JSONEncoder = {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return e
+  }()
 }
 
 /// Failures of the training loop that are the user's to fix (exit status 1).

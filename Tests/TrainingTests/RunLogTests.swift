@@ -8,8 +8,8 @@ final class RunLogTests: XCTestCase {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("runlog-\(UUID().uuidString).jsonl").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     let log = try RunLog(path: path, truncate: true)
-    log.write(["step": 1, "loss": 0.5])
-    log.write(["step": 2, "loss": Double.nan, "lr": Double.infinity])
+    log.write(StepRecord(step: 1, loss: 0.5))
+    log.write(StepRecord(step: 2, loss: .nan, lr: .infinity))
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
     XCTAssertEqual(lines.count, 2)
     let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
