@@ -69,10 +69,10 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
       trainOptions = readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
-  let source = try WeightSource(path!)
-  let config = try source.config ?? options.config(classes: 21)
+  let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))
+  let config = try source.modelConfig() ?? options.config(classes: 21)
   let model = try FCNModel(config, randomInit: false)
-  try naming(path!) { try ModelWeights.load(source.tensors, into: model, strict: true) }
+  try naming(path!) { try ModelWeights.load(source.model, into: model, strict: true) }
   model.setTraining(false)
   return LoadedModel(model: model, trainOptions: trainOptions)
 }

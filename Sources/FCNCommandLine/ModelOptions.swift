@@ -33,39 +33,6 @@ struct ModelOptions: ParsableArguments {
   }
 }
 
-/// Weights from any file a user brings: a swift-fcn checkpoint or export (.safetensors), or a
-/// PyTorch .pth (state_dict, {'model_state_dict': …}, or a torchvision VGG).
-struct WeightSource {
-  var tensors: [String: HostArray]
-  /// The model configuration stored with the weights, when swift-fcn wrote them.
-  var config: ModelConfig?
-
-  init(_ path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    guard FileManager.default.fileExists(atPath: path) else { throw DataError(file: path, problem: "no such file") }
-    if url.pathExtension.lowercased() == "safetensors" {
-      let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
-      self.tensors = tensors.filter { !$0.key.hasPrefix(Checkpoint.optimizerPrefix) }
-      // A training checkpoint keeps the config inside its train state; an export, on its own.
-      // A config that is there but unusable (damaged, or absurd sizes) is the file's problem:
-      // guessing a default model instead would only fail later, less clearly.
-      func decode<T: Decodable>(_ type: T.Type, _ json: String, _ what: String) throws -> T {
-        do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
-          throw DataError(file: path, problem: "its \(what) metadata is unusable: \(describeDecoding(error))")
-        }
-      }
-      let stateConfig = try metadata[Checkpoint.stateKey].map {
-        try decode(TrainState.self, $0, Checkpoint.stateKey).modelConfig
-      }
-      config = try (stateConfig ?? metadata[ModelWeights.configKey]).map {
-        try decode(ModelConfig.self, $0, "model configuration")
-      }
-    } else {
-      tensors = try TorchCheckpoint.load(contentsOf: url)
-    }
-  }
-}
-
 /// Runs `body`, turning an error that does not say which file it is about (a state_dict key
 /// the model lacks, a shape that differs) into one naming `path`.
 func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
@@ -73,20 +40,6 @@ func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
     return try body()
   } catch let error where !(error is DataError || error is WeightIOError) {
     throw DataError(file: path, problem: "\(error)")
-  }
-}
-
-/// A decoding error in words: the configuration's own message, or where the JSON went wrong.
-func describeDecoding(_ error: Error) -> String {
-  switch error {
-  case DecodingError.dataCorrupted(let context), DecodingError.typeMismatch(_, let context),
-    DecodingError.valueNotFound(_, let context):
-    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-    return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
-  case DecodingError.keyNotFound(let key, _):
-    return "missing '\(key.stringValue)'"
-  default:
-    return "\(error)"
   }
 }
 

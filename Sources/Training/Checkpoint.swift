@@ -1,3 +1,4 @@
+import FCN
 import Foundation
 import NN
 import Tensor
@@ -70,28 +71,40 @@ public enum Checkpoint {
   }
 
   public struct Contents {
+    public var path: String
     public var model: [String: HostArray]
     public var optimizer: [String: [Float]]
-    /// nil for plain weight files (exports, converted .pth).
+    /// nil for plain weight files (exports, converted or PyTorch .pth).
     public var state: TrainState?
+    /// An export's model configuration, if the file has one.
+    var exportedConfig: ModelConfig?
+
+    /// The model configuration the file records: a checkpoint's (in its state) or an export's.
+    /// Decoded on request: the trainer resumes models that are not FCNs (tests' small nets).
+    public func modelConfig() throws -> ModelConfig? {
+      guard let state else { return exportedConfig }
+      do { return try JSONDecoder().decode(ModelConfig.self, from: Data(state.modelConfig.utf8)) } catch {
+        throw WeightIOError(file: path, "its model configuration metadata is unusable: \(describeDecoding(error))")
+      }
+    }
   }
 
+  /// Opens any weight file (WeightFile: .safetensors or .pth) and splits a checkpoint's parts:
+  /// the model's tensors, the optimizer's (under "optimizer/…"), and the training state.
   public static func load(from url: URL) throws -> Contents {
-    let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
+    let file = try WeightFile.open(url)
     var model = [String: HostArray]()
     var optimizer = [String: [Float]]()
-    for (name, a) in tensors {
+    for (name, a) in file.tensors {
       if name.hasPrefix(optimizerPrefix) {
         optimizer[String(name.dropFirst(optimizerPrefix.count))] = try a.floats()
       } else {
         model[name] = a
       }
     }
-    let state = try metadata[stateKey].map { json -> TrainState in
-      do { return try JSONDecoder().decode(TrainState.self, from: Data(json.utf8)) } catch {
-        throw TrainingError.io("\(url.path): training state in the checkpoint does not parse: \(error)")
-      }
-    }
-    return Contents(model: model, optimizer: optimizer, state: state)
+    let state = try file.decodeMetadata(TrainState.self, key: stateKey, what: stateKey)
+    return Contents(
+      path: url.path, model: model, optimizer: optimizer, state: state,
+      exportedConfig: state == nil ? try file.exportedConfig() : nil)
   }
 }
