@@ -1,6 +1,6 @@
-import TestSupport
 import NN
 import Tensor
+import TestSupport
 import XCTest
 
 /// The FCN upsampling deconvolutions at the class counts users have. oneDNN pads channels to 8 or

@@ -1,6 +1,6 @@
-import TestSupport
 import NN
 import Tensor
+import TestSupport
 import XCTest
 
 /// Helpers shared by the op tests: move data between [Double] and tensors, run an op on a tape

@@ -1,7 +1,7 @@
-import TestSupport
 import CDNNL
 import NN
 import Tensor
+import TestSupport
 import XCTest
 
 /// Every op fed every activation layout oneDNN may hand it (plain, nhwc, nChw4c/8c/16c) at the
