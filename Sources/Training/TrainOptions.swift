@@ -51,6 +51,11 @@ public struct TrainOptions: Codable, Equatable {
       throw bad("--normalize must be imagenet, caffe or none, got \(normalize)")
     }
     if !["fp32", "bf16"].contains(precision) { throw bad("--precision must be fp32 or bf16, got \(precision)") }
+    // Generated before the memory planner runs (it sizes the first sample), so bounded here:
+    // 100000x100000 aborted allocating 240 GB.
+    if let problem = ImageLimits.problem(width: syntheticSize.width, height: syntheticSize.height) {
+      throw bad("--synthetic-size: \(problem)")
+    }
   }
 
   func makeOptimizer(_ parameters: [Parameter]) -> Optimizer {
