@@ -46,7 +46,15 @@ public struct TrainOptions: Codable, Equatable {
     if !["poly", "step", "cosine", "constant"].contains(schedule) {
       throw bad("--schedule must be poly, step, cosine or constant, got \(schedule)")
     }
-    if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
+    if !(learningRate > 0) || !learningRate.isFinite {
+      throw bad("--lr must be positive and finite, got \(learningRate)")
+    }
+    // Written to config.json, whose JSON cannot hold NaN or infinity.
+    for (flag, value) in [("--momentum", momentum), ("--weight-decay", weightDecay), ("--clip-norm", clipNorm ?? 1)]
+    where !(value >= 0 && value.isFinite) {
+      throw bad("\(flag) must be a finite number ≥ 0, got \(value)")
+    }
+    if !(0...1024).contains(workers) { throw bad("--workers must be 0 to 1024, got \(workers)") }
     if Normalization(rawValue: normalize) == nil {
       throw bad("--normalize must be imagenet, caffe or none, got \(normalize)")
     }
