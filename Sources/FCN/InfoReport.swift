@@ -42,6 +42,12 @@ public let maxInfoPixels = 1 << 40
 
 /// The geometry and cost of `config` at an input of batch × channels × height × width.
 public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int = 1) throws -> ModelInfo {
+  try modelInfo(of: FCNModel(config, randomInit: false), height: height, width: width, batch: batch)
+}
+
+/// The same for a model already built (no second copy of its weights is made).
+public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 1) throws -> ModelInfo {
+  let config = model.config
   guard height >= 1, width >= 1, batch >= 1 else {
     throw FCNError.unsupportedInput(
       "info: size must be at least 1×1 and batch at least 1, got \(batch)×\(height)×\(width)")
@@ -53,7 +59,6 @@ public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int =
     throw FCNError.unsupportedInput(
       "info: batch \(batch) at \(height)×\(width) is more than the \(maxInfoPixels) pixels (2^40) modelled")
   }
-  let model = try FCNModel(config, randomInit: false)
   var shapes: [String: [Int]] = [:]
   var rows: [LayerInfo] = []
   for node in model.nodes {
