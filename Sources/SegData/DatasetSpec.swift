@@ -30,7 +30,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
       if path.isEmpty { return .synthetic(count: defaultSyntheticCount) }
       // Loaders keep a permutation of all N indices: bounded, as 10^14 aborted allocating it.
       guard let n = Int(path), n > 0, n <= maxSyntheticCount else {
-        throw DataError(file: spec, problem: "synthetic:N needs a sample count from 1 to \(maxSyntheticCount)")
+        throw DataError(file: spec, problem: "synthetic:N needs a positive sample count, at most \(maxSyntheticCount)")
       }
       return .synthetic(count: n)
     case "folder": return .folder(try needPath())
