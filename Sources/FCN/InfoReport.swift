@@ -37,13 +37,28 @@ public struct ModelInfo: Sendable {
   public var notes: [String]
 }
 
+/// Most pixels (batch × height × width) `modelInfo` models; far beyond any machine's memory.
+public let maxInfoPixels = 1 << 40
+
 /// The geometry and cost of `config` at an input of batch × channels × height × width.
 public func modelInfo(config: ModelConfig, height: Int, width: Int, batch: Int = 1) throws -> ModelInfo {
+  try modelInfo(of: FCNModel(config, randomInit: false), height: height, width: width, batch: batch)
+}
+
+/// The same for a model already built (no second copy of its weights is made).
+public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 1) throws -> ModelInfo {
+  let config = model.config
   guard height >= 1, width >= 1, batch >= 1 else {
     throw FCNError.unsupportedInput(
       "info: size must be at least 1×1 and batch at least 1, got \(batch)×\(height)×\(width)")
   }
-  let model = try FCNModel(config, randomInit: false)
+  // Byte counts below multiply pixels by channels and add up layers: keep them inside Int
+  // (a batch of 100000 at 40000×40000 overflowed and trapped).
+  let (pixels, overflow) = height.multipliedReportingOverflow(by: width)
+  guard !overflow, pixels <= maxInfoPixels / batch else {
+    throw FCNError.unsupportedInput(
+      "info: batch \(batch) at \(height)×\(width) is more than the \(maxInfoPixels) pixels (2^40) modelled")
+  }
   var shapes: [String: [Int]] = [:]
   var rows: [LayerInfo] = []
   for node in model.nodes {

@@ -61,12 +61,12 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
     guard path != nil else {
       throw DataError(file: folder.checkpoints.path, problem: "no checkpoint in this run folder")
     }
-    trainOptions = readTrainOptions(folder)
+    trainOptions = try readTrainOptions(folder)
   } else if let weights {
     // runs/NAME/checkpoints/best.safetensors: the run's options (normalisation, data) still apply.
     let checkpoints = URL(fileURLWithPath: weights).deletingLastPathComponent()
     if checkpoints.lastPathComponent == "checkpoints" {
-      trainOptions = readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
+      trainOptions = try readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
   let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))
@@ -77,11 +77,16 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
   return LoadedModel(model: model, trainOptions: trainOptions)
 }
 
-/// The training options a run folder's config.json records, if it has one.
-func readTrainOptions(_ folder: RunFolder) -> TrainOptions? {
+/// The training options a run folder's config.json records, if it has one (one this version
+/// cannot read counts as none). Options it can read must be valid: they size data sets.
+func readTrainOptions(_ folder: RunFolder) throws -> TrainOptions? {
   guard let data = FileManager.default.contents(atPath: folder.config.path),
     let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let train = object["train"],
-    let trainData = try? JSONSerialization.data(withJSONObject: train)
+    let trainData = try? JSONSerialization.data(withJSONObject: train),
+    let options = try? JSONDecoder().decode(TrainOptions.self, from: trainData)
   else { return nil }
-  return try? JSONDecoder().decode(TrainOptions.self, from: trainData)
+  do { try options.validate() } catch {
+    throw DataError(file: folder.config.path, problem: "the run's training options are invalid: \(error)")
+  }
+  return options
 }

@@ -37,9 +37,11 @@ struct PredictCommand: ParsableCommand {
     if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
     var logits: [Float] = []
     var logitShape: [Int]?
+    let memory = InferenceMemoryCheck(model: loaded.model)
     try keepingInferenceCopies(of: loaded.model.parameters) {
       for file in files {
         let image = try readImage(file)
+        try memory.check(height: image.height, width: image.width, file: file)
         var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
         normalization.write(image, into: &planes, offset: 0)
         let x = try Tensor(shape: [1, 3, image.height, image.width], values: planes)

@@ -10,6 +10,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
   case cityscapes(String)
 
   public static let defaultSyntheticCount = 1000
+  public static let maxSyntheticCount = 1 << 24
 
   /// Parses "synthetic", "synthetic:N", "folder:DIR", "voc:DIR", "coco:FILE.json", "cityscapes:DIR".
   public static func parse(_ spec: String) throws -> DatasetSpec {
@@ -29,8 +30,9 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     switch kind.lowercased() {
     case "synthetic":
       if path.isEmpty { return .synthetic(count: defaultSyntheticCount) }
-      guard let n = Int(path), n > 0 else {
-        throw DataError(file: spec, problem: "synthetic:N needs a positive sample count")
+      // Loaders keep a permutation of all N indices: bounded, as 10^14 aborted allocating it.
+      guard let n = Int(path), n > 0, n <= maxSyntheticCount else {
+        throw DataError(file: spec, problem: "synthetic:N needs a positive sample count, at most \(maxSyntheticCount)")
       }
       return .synthetic(count: n)
     case "folder": return .folder(try needPath())

@@ -33,9 +33,12 @@ extension TrainState {
   /// Counters and generator states read from a file must make sense before training uses
   /// them: a negative step would train for ~forever, a short generator state would trap.
   func checkResumable(dropoutLayers: Int) throws {
-    guard step >= 0, epoch >= 0, batchInEpoch >= 0 else {
+    // Counters far beyond any real run (2^40) would overflow when the loader adds one.
+    let plausible = 0...(1 << 40)
+    guard plausible.contains(step), plausible.contains(epoch), plausible.contains(batchInEpoch) else {
       throw TrainingError.io(
-        "training state has step \(step), epoch \(epoch), batch \(batchInEpoch); none may be negative")
+        "training state has step \(step), epoch \(epoch), batch \(batchInEpoch); each must be 0...2^40 (none may be negative)"
+      )
     }
     guard rngStates.count == dropoutLayers, rngStates.allSatisfy({ $0.count == 4 }) else {
       throw TrainingError.io(

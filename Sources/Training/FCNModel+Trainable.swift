@@ -20,7 +20,7 @@ extension FCNModel: TrainableModel {
   }
 
   public func trainingBytes(batch: Int, height: Int, width: Int) -> Int64 {
-    (try? modelInfo(config: config, height: height, width: width, batch: batch)).map { Int64($0.trainingBytes) }
+    (try? modelInfo(of: self, height: height, width: width, batch: batch)).map { Int64($0.trainingBytes) }
       ?? Int64.max
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// How much memory this process may use: the cgroup limit when one is set (containers, CI),
-/// else the kernel's MemAvailable estimate. The planner compares its estimate with this.
+/// else the kernel's MemAvailable estimate; `FCN_MEMORY_LIMIT` (bytes, or with a K, M or G
+/// suffix) lowers it, e.g. to leave room for other jobs. The planners compare with this.
 public struct MemoryLimits: Sendable {
   public var availableBytes: Int64
   public var source: String
@@ -12,6 +13,28 @@ public struct MemoryLimits: Sendable {
   }
 
   public static func current() -> MemoryLimits {
+    let machine = machineLimits()
+    guard let text = ProcessInfo.processInfo.environment["FCN_MEMORY_LIMIT"] else { return machine }
+    guard let bytes = byteCount(text) else {
+      FileHandle.standardError.write(
+        Data("warning: FCN_MEMORY_LIMIT=\(text) is not a byte count (e.g. 8G); ignoring it\n".utf8))
+      return machine
+    }
+    return bytes < machine.availableBytes ? MemoryLimits(availableBytes: bytes, source: "FCN_MEMORY_LIMIT") : machine
+  }
+
+  /// "123", "64K", "512M", "8G" (powers of 1024).
+  static func byteCount(_ text: String) -> Int64? {
+    let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+    let shifts: [Character: Int64] = ["K": 10, "M": 20, "G": 30]
+    if let last = t.last, let shift = shifts[last] {
+      guard let n = Int64(t.dropLast()), n >= 0, n <= Int64.max >> shift else { return nil }
+      return n << shift
+    }
+    return Int64(t).flatMap { $0 >= 0 ? $0 : nil }
+  }
+
+  static func machineLimits() -> MemoryLimits {
     let meminfo = memAvailable()
     // cgroup v2, then v1; "max" or absurdly large values mean "no limit".
     for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {

@@ -89,10 +89,23 @@ public struct TrainOptions: Codable, Equatable {
     if accumulate < 1 { throw bad("--accumulate must be at least 1, got \(accumulate)") }
     if let steps, steps < 1 { throw bad("--steps must be at least 1, got \(steps)") }
     if let epochs, epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
-    if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
+    if !(learningRate > 0) || !learningRate.isFinite {
+      throw bad("--lr must be positive and finite, got \(learningRate)")
+    }
     if !(scaleJitter.lowerBound > 0) || !scaleJitter.upperBound.isFinite {
       throw bad(
         "--scale-jitter must be MIN,MAX with 0 < MIN ≤ MAX, got \(scaleJitter.lowerBound),\(scaleJitter.upperBound)")
+    }
+    // Written to config.json, whose JSON cannot hold NaN or infinity.
+    for (flag, value) in [("--momentum", momentum), ("--weight-decay", weightDecay), ("--clip-norm", clipNorm ?? 1)]
+    where !(value >= 0 && value.isFinite) {
+      throw bad("\(flag) must be a finite number ≥ 0, got \(value)")
+    }
+    if !(0...1024).contains(workers) { throw bad("--workers must be 0 to 1024, got \(workers)") }
+    // Generated before the memory planner runs (it sizes the first sample), so bounded here:
+    // 100000x100000 aborted allocating 240 GB.
+    if let problem = ImageLimits.problem(width: syntheticSize.width, height: syntheticSize.height) {
+      throw bad("--synthetic-size: \(problem)")
     }
   }
 

@@ -152,10 +152,15 @@ public final class Trainer {
   /// Weights, gradients and activations (the model's estimate), optimiser slots, and the
   /// loader's prefetched batches.
   public func memoryEstimate(batch: Int, height: Int, width: Int) -> Int64 {
-    let params = Int64(model.parameterCount) * 4
-    let slots = Int64(options.optimizer.stateSlots)
-    let loaderBuffers = Int64(2 * max(1, options.workers) + 1) * Int64(batch * height * width) * (3 * 4 + 4 + 3)
-    return model.trainingBytes(batch: batch, height: height, width: width) + slots * params + loaderBuffers
+    // In floating point, clamped: absurd flags (a huge batch, crop and --workers together)
+    // must give "too much", not overflow.
+    let params = Double(model.parameterCount) * 4
+    let slots = Double(options.optimizer.stateSlots)
+    let loaderBuffers =
+      Double(2 * max(1, options.workers) + 1) * Double(batch) * Double(height) * Double(width) * (3 * 4 + 4 + 3)
+    let total =
+      Double(model.trainingBytes(batch: batch, height: height, width: width)) + slots * params + loaderBuffers
+    return total >= Double(Int64.max) ? Int64.max : Int64(total)
   }
 }
 

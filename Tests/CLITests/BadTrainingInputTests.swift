@@ -65,4 +65,26 @@ final class BadTrainingInputTests: XCTestCase {
       XCTAssertTrue(try array.floats().allSatisfy(\.isFinite), "\(name) is finite")
     }
   }
+
+  /// Synthetic images are generated before the memory planner runs: 100000x100000 aborted
+  /// allocating 240 GB. The option is refused, and so is a run folder whose config says so.
+  func testAbsurdSyntheticSizeIsRefusedNamingTheOptionOrTheConfig() throws {
+    let dir = try makeTempDir(self)
+    let run = dir.appendingPathComponent("run")
+    let r = try FCNExecutable.run(
+      TinyRun.trainArguments(run: run, steps: 2) + ["--synthetic-size", "100000x100000"], outputIn: dir, timeout: 60)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("--synthetic-size"), r.stderr)
+
+    XCTAssertEqual(try FCNExecutable.run(TinyRun.trainArguments(run: run, steps: 2), outputIn: dir).status, 0)
+    let config = run.appendingPathComponent("config.json")
+    let text = try String(contentsOf: config, encoding: .utf8)
+    let damaged = text.replacing(
+      #/"syntheticSize"\s*:\s*\{[^}]*\}/#, with: #""syntheticSize":{"height":100000,"width":100000}"#)
+    XCTAssertNotEqual(damaged, text)
+    try damaged.write(to: config, atomically: true, encoding: .utf8)
+    let e = try FCNExecutable.run(["eval", "--run", run.path], outputIn: dir, timeout: 60)
+    XCTAssertEqual(e.status, 1, e.stderr)
+    XCTAssertTrue(e.stderr.contains(config.path), e.stderr)
+  }
 }

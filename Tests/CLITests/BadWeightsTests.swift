@@ -49,4 +49,24 @@ final class BadWeightsTests: XCTestCase {
     XCTAssertEqual(r.status, 1, r.stderr)
     XCTAssertTrue(r.stderr.contains(missing.path) && r.stderr.contains(key), r.stderr)
   }
+
+  /// An image too large for the memory at hand is refused before its forward pass (a big photo
+  /// through the paper's FCN-8s ended with the OOM killer). FCN_MEMORY_LIMIT stands in for a
+  /// small machine; the same image predicts when the limit allows it.
+  func testImageTooLargeForMemoryIsRefusedNamingIt() throws {
+    let dir = try makeTempDir(self)
+    let image = dir.appendingPathComponent("wide.png")
+    try Data(try encodePNG(RGBImage(width: 400, height: 300))).write(to: image)
+    let arguments = [
+      "predict", "--weights", try TinyRun.weights().path, "--input", image.path, "--output",
+      dir.appendingPathComponent("out").path,
+    ]
+    let refused = try FCNExecutable.run(arguments, outputIn: dir, timeout: 60, environment: ["FCN_MEMORY_LIMIT": "1M"])
+    XCTAssertEqual(refused.status, 1, refused.stderr)
+    for needle in [image.path, "400x300", "FCN_MEMORY_LIMIT"] {
+      XCTAssertTrue(refused.stderr.contains(needle), "\(needle): \(refused.stderr)")
+    }
+    let fits = try FCNExecutable.run(arguments, outputIn: dir, timeout: 60, environment: ["FCN_MEMORY_LIMIT": "4G"])
+    XCTAssertEqual(fits.status, 0, fits.stderr)
+  }
 }

@@ -46,7 +46,7 @@ enum FCNExecutable {
     let stdoutURL: URL, stderrURL: URL
     let started = Date()
 
-    init(_ arguments: [String], outputIn directory: URL) throws {
+    init(_ arguments: [String], outputIn directory: URL, environment extra: [String: String] = [:]) throws {
       process = Process()
       process.executableURL = try FCNExecutable.executable()
       process.arguments = arguments
@@ -54,6 +54,7 @@ enum FCNExecutable {
       // machine two spinning OpenMP threads made a 1 s run take over a minute.
       var environment = ProcessInfo.processInfo.environment
       if environment["OMP_NUM_THREADS"] == nil { environment["OMP_NUM_THREADS"] = "1" }
+      environment.merge(extra) { _, new in new }
       process.environment = environment
       let name = "fcn-\(UUID().uuidString.prefix(8))"
       stdoutURL = directory.appendingPathComponent(name + ".stdout")
@@ -96,10 +97,10 @@ enum FCNExecutable {
 
   /// Runs `fcn arguments…` to completion.
   static func run(
-    _ arguments: [String], outputIn directory: URL, timeout: Double = 120,
+    _ arguments: [String], outputIn directory: URL, timeout: Double = 120, environment: [String: String] = [:],
     file: StaticString = #filePath, line: UInt = #line
   ) throws -> Result {
-    try Running(arguments, outputIn: directory).wait(timeout: timeout, file: file, line: line)
+    try Running(arguments, outputIn: directory, environment: environment).wait(timeout: timeout, file: file, line: line)
   }
 }
 

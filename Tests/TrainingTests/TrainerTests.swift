@@ -94,8 +94,9 @@ final class TrainerTests: XCTestCase {
     for (k, v) in a { XCTAssertEqual(v, b[k], "\(k) differs after resume") }
   }
 
-  /// A damaged checkpoint's counters: a negative step would train for ~forever, a generator
-  /// state of two words trapped in the dropout layer. Both are refused naming the file.
+  /// A damaged checkpoint's counters: a negative step would train for ~forever, an epoch of
+  /// Int.max overflowed when the loader moved to the next, a generator state of two words
+  /// trapped in the dropout layer. All are refused naming the file.
   func testResumeRefusesAnImpossibleTrainState() throws {
     _ = try trainer(options(steps: 2), "damaged").train(resume: false)
     let last = RunFolder(scratch.appendingPathComponent("damaged").path).last
@@ -103,6 +104,7 @@ final class TrainerTests: XCTestCase {
     let state = try XCTUnwrap(metadata[Checkpoint.stateKey])
     for (damaged, needle) in [
       (state.replacingOccurrences(of: "\"step\":2", with: "\"step\":-1000000000000"), "negative"),
+      (state.replacing(#/"epoch":[0-9]+/#, with: #""epoch":9223372036854775807"#), "2^40"),
       (state.replacing(#/"rngStates":\[\[[0-9]+,[0-9]+,/#, with: #""rngStates":[["#), "4 words"),
     ] {
       XCTAssertNotEqual(damaged, state)
