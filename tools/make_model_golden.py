@@ -4,11 +4,12 @@
 Two nets, both at reduced width so the fixtures stay small (the Swift models have the same
 `width` / `fc` options, and the layer names and graph are the same at any width):
 
-* seed-fcn8: the course class of shared/reference/seed_fcn.py. `NarrowSeedFCN` subclasses it
-  and only replaces the channel counts in __init__; `forward` and `make_block` are the
-  original's (shared `upsample_double` included).
-* fcn8s: the paper's FCN-8s as in the common PyTorch port (wkentaro/pytorch-fcn), written out
-  here with a width multiplier: conv1_1 pad 100, ceil-mode pools, 7x7 fc6, crops 5, 9, 31.
+* seed-fcn8: the course class of shared/reference/seed_fcn.py. `NarrowSeedFCN`
+  (tools/golden_nets.py) subclasses it and only replaces the channel counts in __init__;
+  `forward` and `make_block` are the original's (shared `upsample_double` included).
+* fcn8s: the paper's FCN-8s as in the common PyTorch port (wkentaro/pytorch-fcn), in
+  tools/paper_fcn.py with a width multiplier: conv1_1 pad 100, ceil-mode pools, 7x7 fc6, crops
+  5, 9, 31; fcn32s, fcn16s and fcn8s-atonce are golden_nets.PaperVariant on its weights.
 
 Weights are random (BatchNorm running statistics too) and saved as float32 state_dicts with
 torch.save (the Swift side reads them with its .pth reader). References are computed in float64
@@ -16,7 +17,10 @@ from those float32 weights. Inputs and the backward seeds are a deterministic in
 both sides generate exactly (`pattern`), so they need no storage; backward is run on
 sum(logits * pattern(salt=2)).
 
-    python3 tools/make_model_golden.py
+    python3 tools/make_model_golden.py [--shared DIR]
+
+The course class is found as tools/course_fcn.py says: --shared DIR, else $SWIFT_FCN_SHARED, else
+<repository>/../shared (DIR holds reference/seed_fcn.py).
 """
 import os
 import sys
@@ -27,56 +31,17 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "reference"))
-sys.path.insert(0, "/work/shared/reference")
+import course_fcn  # noqa: E402
+import golden_nets  # noqa: E402
 import paper_fcn  # noqa: E402
 import safetensors_io  # noqa: E402
-import seed_fcn  # noqa: E402
+from golden_nets import pattern  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "Tests", "FCNTests", "Fixtures")
 WIDTH, FC, CLASSES = 1 / 16, 32, 3
 torch.manual_seed(0)
 fixtures = {}
-
-
-def chans(c):
-    # Swift: max(1, Int((Double(c) * width).rounded())); c * WIDTH is a whole number here.
-    return max(1, int(round(c * WIDTH)))
-
-
-def pattern(shape, salt):
-    """Values in [-1, 1) that are exact in float32: (k mod 1021) / 512 - 1."""
-    n = int(np.prod(shape))
-    i = np.arange(n, dtype=np.int64)
-    k = (i * 2654435761 + salt * 97) % 1021
-    return torch.from_numpy((k.astype(np.float64) / 512 - 1).reshape(shape))
-
-
-class NarrowSeedFCN(seed_fcn.FCN):
-    """seed_fcn.FCN with every channel count scaled; forward and make_block are inherited."""
-
-    def __init__(self, num_classes, drop_r, bn_momentum, resolution):
-        nn.Module.__init__(self)
-        self.resolution = resolution
-        c1, c2, c3, c4, c5 = (chans(c) for c in (64, 128, 256, 512, 512))
-        self.conv1 = self.make_block(3, c1, 2, bn_momentum)
-        self.conv2 = self.make_block(c1, c2, 2, bn_momentum)
-        self.conv3 = self.make_block(c2, c3, 4, bn_momentum)
-        self.conv4 = self.make_block(c3, c4, 4, bn_momentum)
-        self.conv5 = self.make_block(c4, c5, 4, bn_momentum)
-        self.fc6 = nn.Conv2d(c5, FC, 1)
-        self.relu6 = nn.ReLU(True)
-        self.drop6 = nn.Dropout2d(drop_r)
-        self.fc7 = nn.Conv2d(FC, FC, 1)
-        self.relu7 = nn.ReLU(True)
-        self.drop7 = nn.Dropout2d(drop_r)
-        self.score = nn.Conv2d(FC, num_classes, 1)
-        self.upsample32 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=64, stride=32, padding=16)
-        self.pool4_conv = nn.Conv2d(c4, num_classes, kernel_size=1, stride=1, padding=0)
-        self.upsample16 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=32, stride=16, padding=8)
-        self.pool3_conv = nn.Conv2d(c3, num_classes, kernel_size=1, stride=1, padding=0)
-        self.upsample8 = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=16, stride=8, padding=4)
-        self.upsample_double = nn.ConvTranspose2d(num_classes, num_classes, kernel_size=4, stride=2, padding=1)
+NarrowSeedFCN = golden_nets.narrow_seed_fcn(course_fcn.load_seed_fcn(), WIDTH, FC)
 
 
 class PaperFCN8s(paper_fcn.PaperFCN8s):
@@ -185,49 +150,8 @@ run_case("fcn8s.1x1x1", make_paper(), (1, 3, 1, 1), [])
 # The other paper variants on the same weights, as in wkentaro/pytorch-fcn (FCN32s, FCN16s,
 # FCN8sAtOnce). The deconvolutions fcn8s lacks (upscore, upscore16) get the bilinear kernel, the
 # one swift-fcn initialises them with, so the Swift side loads fcn8s_narrow.pth non-strictly.
-def upsample_filt(size):
-    factor = (size + 1) // 2
-    center = factor - 1 if size % 2 == 1 else factor - 0.5
-    og = np.ogrid[:size, :size]
-    return (1 - abs(og[0] - center) / factor) * (1 - abs(og[1] - center) / factor)
-
-
-def bilinear(n, size):
-    w = np.zeros((n, n, size, size))
-    w[range(n), range(n), :, :] = upsample_filt(size)
-    return torch.from_numpy(w).float()
-
-
-class PaperVariant(PaperFCN8s):
-    def __init__(self, n_class, mode):
-        super().__init__(n_class)
-        self.mode = mode
-        self.upscore = nn.ConvTranspose2d(n_class, n_class, 64, stride=32, bias=False)
-        self.upscore16 = nn.ConvTranspose2d(n_class, n_class, 32, stride=16, bias=False)
-        with torch.no_grad():
-            self.upscore.weight.copy_(bilinear(n_class, 64))
-            self.upscore16.weight.copy_(bilinear(n_class, 32))
-
-    def forward(self, x):
-        pool3, pool4, h = self.features(x)
-        if self.mode == "32s":
-            h = self.upscore(h)
-            return h[:, :, 19:19 + x.size()[2], 19:19 + x.size()[3]].contiguous()
-        upscore2 = self.upscore2(h)
-        h = self.score_pool4(pool4 * 0.01 if self.mode == "atonce" else pool4)
-        h = upscore2 + h[:, :, 5:5 + upscore2.size()[2], 5:5 + upscore2.size()[3]]
-        if self.mode == "16s":
-            h = self.upscore16(h)
-            return h[:, :, 27:27 + x.size()[2], 27:27 + x.size()[3]].contiguous()
-        upscore_pool4 = self.upscore_pool4(h)
-        h = self.score_pool3(pool3 * 0.0001)
-        h = upscore_pool4 + h[:, :, 9:9 + upscore_pool4.size()[2], 9:9 + upscore_pool4.size()[3]]
-        h = self.upscore8(h)
-        return h[:, :, 31:31 + x.size()[2], 31:31 + x.size()[3]].contiguous()
-
-
 for mode in ["32s", "16s", "atonce"]:
-    m = PaperVariant(CLASSES, mode)
+    m = golden_nets.PaperVariant(CLASSES, mode, WIDTH, FC)
     m.load_state_dict(torch.load(paper_path), strict=False)
     run_case(f"fcn{mode}.1x40x56", m, (1, 3, 40, 56), [])
 for res in [32, 16]:

@@ -10,7 +10,7 @@ enum Fixtures {
   static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
 }
 
-/// The deterministic input / backward-seed pattern of tools/make_model_golden.py: values
+/// The deterministic input / backward-seed pattern of the golden scripts (tools/golden_nets.py): values
 /// (k mod 1021) / 512 − 1, exact in fp32, so fixtures need not store inputs.
 func pattern(_ shape: [Int], salt: Int) throws -> Tensor {
   let n = shape.reduce(1, *)
