@@ -51,6 +51,8 @@ final class ModelGoldenMatrixTests: XCTestCase {
     }
   }
 
+  // The course nets are named by their old alias here on purpose: the names are the fixture tags
+  // and weight seeds of tools/make_model_golden_matrix.py (the alias builds the same net).
   func testSeedFCN32() throws { try checkModel("seed-fcn32") }
   func testSeedFCN16() throws { try checkModel("seed-fcn16") }
   func testSeedFCN8() throws { try checkModel("seed-fcn8") }
