@@ -72,7 +72,7 @@ struct BenchCommand: ParsableCommand {
     }
     for result in try ConvBenchmark(warmup: warmup, repeats: repeats).run() {
       if json {
-        print(result.jsonLine)
+        print(try jsonLine(result.record))
       } else {
         print(
           String(
@@ -94,19 +94,14 @@ struct BenchCommand: ParsableCommand {
     let gflops = result.flopsPerStep / result.stepSeconds.median / 1e9
     let imagesPerSecond = Double(batch) / result.stepSeconds.median
     if json {
-      let fields: [(String, String)] = [
-        ("framework", "\"swift-fcn\""), ("model", "\"\(name)\""), ("mode", "\"\(mode.rawValue)\""),
-        ("dtype", "\"f32\""), ("batch", "\(batch)"), ("size", "\"\(size)\""), ("classes", "\(config.classes)"),
-        ("img_per_s", String(format: "%.3f", imagesPerSecond)),
-        ("step_s_median", String(format: "%.4f", result.stepSeconds.median)),
-        ("step_s_min", String(format: "%.4f", result.stepSeconds.min)),
-        ("step_s_max", String(format: "%.4f", result.stepSeconds.max)),
-        ("gflops", String(format: "%.1f", gflops)), ("limit_gflops", String(format: "%.1f", limit)),
-        ("pct_of_limit", String(format: "%.1f", 100 * gflops / limit)),
-        ("peak_rss_bytes", "\(result.peakRSSBytes)"), ("pool_bytes", "\(result.poolBytes)"),
-        ("pool_peak_in_use_bytes", "\(result.poolPeakInUseBytes)"),
-      ]
-      print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+      print(
+        try jsonLine(
+          ModelBenchRecord(
+            model: name.rawValue, mode: mode.rawValue, batch: batch, size: size, classes: config.classes,
+            imagesPerSecond: imagesPerSecond, stepSecondsMedian: result.stepSeconds.median,
+            stepSecondsMin: result.stepSeconds.min, stepSecondsMax: result.stepSeconds.max, gflops: gflops,
+            limitGFLOPS: limit, percentOfLimit: 100 * gflops / limit, peakRSSBytes: result.peakRSSBytes,
+            poolBytes: result.poolBytes, poolPeakInUseBytes: result.poolPeakInUseBytes)))
     } else {
       print(
         String(
@@ -130,11 +125,8 @@ struct ConvBenchResult {
   var ms: Spread
   var gflops: Double
 
-  var jsonLine: String {
-    String(
-      format:
-        #"{"framework": "swift-fcn", "op": "conv3x3", "pass": "%@", "dtype": "f32", "ms_median": %.3f, "ms_min": %.3f, "ms_max": %.3f, "gflops": %.1f}"#,
-      pass, ms.median, ms.min, ms.max, gflops)
+  var record: ConvBenchRecord {
+    ConvBenchRecord(pass: pass, msMedian: ms.median, msMin: ms.min, msMax: ms.max, gflops: gflops)
   }
 }
 
