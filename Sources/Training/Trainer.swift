@@ -69,6 +69,7 @@ public final class Trainer {
 
     let optimizer = o.makeOptimizer(model.parameters.filter(\.trainable))
     let schedule = o.makeSchedule(totalSteps: total)
+    let immediate = updateDuringBackward(o, optimizer, model.parameters)
     var state = TrainState(
       step: 0, epoch: 0, batchInEpoch: 0, rngStates: model.randomStates, bestMeanIoU: nil, modelConfig: modelConfig)
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
@@ -132,11 +133,16 @@ public final class Trainer {
         if micro == 0 { for p in model.parameters { p.zeroGrad() } }
         let images = try imageTensor(batch)
         let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
-        let tape = Tape()
-        let loss = try tape.record {
-          try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: o.classWeights)
+        // Updating during backward needs this step's rate before backward starts.
+        if immediate != nil { optimizer.learningRate = schedule.learningRate(at: state.step) }
+        let loss = try immediate.during {
+          let tape = Tape()
+          let loss = try tape.record {
+            try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: o.classWeights)
+          }
+          try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(o.accumulate)]))
+          return loss
         }
-        try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(o.accumulate)]))
         lossSum += loss.value.floats[0] / Float(o.accumulate)
         micro += 1
         position = batch.next
@@ -145,7 +151,7 @@ public final class Trainer {
         if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
         let lr = schedule.learningRate(at: state.step)
         optimizer.learningRate = lr
-        try optimizer.step()
+        if immediate == nil { try optimizer.step() }
         state.step += 1
         (state.epoch, state.batchInEpoch) = (position.epoch, position.batch)
         let seconds = Date().timeIntervalSince(stepStart)
@@ -241,7 +247,8 @@ public final class Trainer {
     let params = Int64(model.parameterCount) * 4
     let slots = Int64(options.optimizer.stateSlots)
     let loaderBuffers = Int64(2 * max(1, options.workers) + 1) * Int64(batch * height * width) * (3 * 4 + 4 + 3)
-    return model.trainingBytes(batch: batch, height: height, width: width) + slots * params + loaderBuffers
+    let saved = options.updatesDuringBackward ? model.gradientBytesSavedDuringBackward : 0
+    return model.trainingBytes(batch: batch, height: height, width: width) - saved + slots * params + loaderBuffers
   }
 }
 
