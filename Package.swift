@@ -10,17 +10,18 @@ let package = Package(
     .executable(name: "fcn", targets: ["FCNCommandLine"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
     .systemLibrary(name: "CDNNL", pkgConfig: "dnnl"),
     .systemLibrary(name: "CImageCodecs"),
+    // zlib: raw inflate and CRC-32 for .pth zip entries.
+    .systemLibrary(name: "CZlib"),
     // Seeded generators for everything random (data, initialisation, dropout, test data).
     .target(name: "SeededRandom"),
     .target(name: "Tensor", dependencies: ["CDNNL"]),
     .target(name: "NN", dependencies: ["CDNNL", "SeededRandom", "Tensor"]),
-    .target(name: "WeightIO", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .target(name: "WeightIO", dependencies: ["CZlib"]),
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
@@ -37,9 +38,7 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["CDNNL", "Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "SeededRandom", "Tensor", "TestSupport", "WeightIO"]),
     .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
-    .testTarget(
-      name: "WeightIOTests",
-      dependencies: ["SeededRandom", "WeightIO", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),
     .testTarget(

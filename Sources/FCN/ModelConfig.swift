@@ -1,3 +1,5 @@
+import Foundation
+
 /// VGG backbones: the number of 3×3 convolutions in each of the five blocks, with or without
 /// BatchNorm after every convolution.
 public enum Backbone: String, Codable, CaseIterable, Sendable {
@@ -119,10 +121,40 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     guard inputChannels >= 1 else {
       throw FCNError.invalidConfig("input channels must be at least 1, got \(inputChannels)")
     }
+    // Configurations also come from files (a checkpoint's metadata): an absurd width or class
+    // count must be refused here, not overflow a channel count or exhaust memory building it.
+    let parameters = approximateParameterCount
+    guard parameters <= Double(ModelConfig.maxParameters) else {
+      throw FCNError.invalidConfig(
+        "\(classes) classes, width \(width), fc \(fc) and \(inputChannels) input channels make about \(String(format: "%.3g", parameters)) parameters, more than the \(ModelConfig.maxParameters) accepted (the paper's FCN-8s has 134 million)"
+      )
+    }
     if model.isCourse && head != .compact {
       throw FCNError.invalidConfig(
         "\(name) is the course's net: its head is 'compact' (1×1 fc6), not '\(head.rawValue)'")
     }
+  }
+
+  /// Most parameters a model may have (4 GiB of fp32 weights, 8 times the paper's FCN-8s).
+  public static let maxParameters = 1 << 30
+
+  /// An upper bound on the parameter count, in floating point so that no setting overflows:
+  /// backbone 3×3 convs, fc6 (7×7 in the paper head), fc7, score layers, and every
+  /// upsampling deconvolution counted at the largest kernel (64×64) plus two 4×4.
+  var approximateParameterCount: Double {
+    var total = 0.0
+    var previous = Double(inputChannels)
+    for (i, convs) in backbone.convsPerBlock.enumerated() {
+      let channels = Double(Backbone.blockChannels[i]) * width
+      total += 9 * previous * channels + 9 * Double(convs - 1) * channels * channels
+      previous = channels
+    }
+    let f = Double(fc)
+    let k = Double(classes)
+    total += previous * (head == .paper ? 49 : 1) * f + f * f
+    total += k * (f + previous + Double(Backbone.blockChannels[2]) * width)
+    total += k * k * (64 * 64 + 2 * 16)
+    return total
   }
 
   /// The course's class (seed_fcn.py) with its module names.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import WeightIO
 
 /// `fcn convert`: weights between PyTorch .pth and .safetensors, renaming keys on the way.
@@ -25,9 +26,9 @@ struct ConvertCommand: ParsableCommand {
       }
       return (String(parts[0]), String(parts[1]))
     }
-    let source = try WeightSource(input)
+    let source = try Checkpoint.load(from: URL(fileURLWithPath: input))
     var out = [String: HostArray]()
-    for (key, value) in source.tensors {
+    for (key, value) in source.model {
       var name = key
       for (old, new) in rules where name.hasPrefix(old) {
         name = new + name.dropFirst(old.count)

@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
       spec: spec, split: split, seed: loaded.trainOptions?.seed ?? 0,
       imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
+    try checkLabelsFit(dataset, modelClasses: loaded.model.classes)
     let matrix = try evaluate(
       loaded.model, dataset: dataset, normalization: normalization, workers: workers,
       progress: ProgressBar(total: dataset.count, label: "eval"))
@@ -68,10 +69,10 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
       trainOptions = readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
-  let source = try WeightSource(path!)
-  let config = try source.config ?? options.config(classes: 21)
+  let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))
+  let config = try source.modelConfig() ?? options.config(classes: 21)
   let model = try FCNModel(config, randomInit: false)
-  try ModelWeights.load(source.tensors, into: model, strict: true)
+  try naming(path!) { try ModelWeights.load(source.model, into: model, strict: true) }
   model.setTraining(false)
   return LoadedModel(model: model, trainOptions: trainOptions)
 }

@@ -33,29 +33,13 @@ struct ModelOptions: ParsableArguments {
   }
 }
 
-/// Weights from any file a user brings: a swift-fcn checkpoint or export (.safetensors), or a
-/// PyTorch .pth (state_dict, {'model_state_dict': …}, or a torchvision VGG).
-struct WeightSource {
-  var tensors: [String: HostArray]
-  /// The model configuration stored with the weights, when swift-fcn wrote them.
-  var config: ModelConfig?
-
-  init(_ path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    guard FileManager.default.fileExists(atPath: path) else { throw DataError(file: path, problem: "no such file") }
-    if url.pathExtension.lowercased() == "safetensors" {
-      let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
-      self.tensors = tensors.filter { !$0.key.hasPrefix(Checkpoint.optimizerPrefix) }
-      // A training checkpoint keeps the config inside its train state; an export, on its own.
-      let stateConfig = metadata[Checkpoint.stateKey].flatMap {
-        try? JSONDecoder().decode(TrainState.self, from: Data($0.utf8)).modelConfig
-      }
-      config = (stateConfig ?? metadata[ModelWeights.configKey]).flatMap {
-        try? JSONDecoder().decode(ModelConfig.self, from: Data($0.utf8))
-      }
-    } else {
-      tensors = try TorchCheckpoint.load(contentsOf: url)
-    }
+/// Runs `body`, turning an error that does not say which file it is about (a state_dict key
+/// the model lacks, a shape that differs) into one naming `path`.
+func naming<T>(_ path: String, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error where !(error is DataError || error is WeightIOError) {
+    throw DataError(file: path, problem: "\(error)")
   }
 }
 

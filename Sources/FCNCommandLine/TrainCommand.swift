@@ -94,8 +94,8 @@ struct TrainArguments: ParsableArguments {
 func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, resume: Bool, initFrom: String?) throws {
   let model = try FCNModel(config)
   if let initFrom, !resume {
-    let source = try WeightSource(initFrom)
-    let report = try ModelWeights.load(source.tensors, into: model, strict: false)
+    let source = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
+    let report = try naming(initFrom) { try ModelWeights.load(source.model, into: model, strict: false) }
     print(
       "init: loaded \(report.loaded.count) tensors from \(initFrom)"
         + (report.missing.isEmpty ? "" : " (\(report.missing.count) kept at their initial values)"))

@@ -90,9 +90,10 @@ public struct CocoDataset: SegmentationDataset {
     classNames = ["background"] + cats.map { $0.name }
     classOfCategory = classOf
 
-    // Images.
+    // Images. A declared size is checked before any mask of that size is allocated.
     var imgs: [Image] = []
     var known = Set<Int>()
+    var problems = [Int: DataError]()
     for (i, im) in try list("images").enumerated() {
       guard let id = jsonInt(im["id"]) else {
         throw DataError(file: file, problem: "image #\(i) has no integer \"id\"")
@@ -104,12 +105,14 @@ public struct CocoDataset: SegmentationDataset {
         throw DataError(file: file, problem: "image id \(id) (\(name)) has no positive \"width\"/\"height\"")
       }
       if !known.insert(id).inserted { throw DataError(file: file, problem: "image id \(id) appears twice") }
+      if let problem = ImageLimits.problem(width: w, height: h) {
+        problems[id] = DataError(file: file, problem: "image id \(id) (\(name)) declared \(problem)")
+      }
       imgs.append(Image(id: id, fileName: name, width: w, height: h))
     }
 
     // Annotations: structural problems stop here; per-image problems wait for that image.
     var byImage = [Int: [Annotation]]()
-    var problems = [Int: DataError]()
     for (i, a) in try list("annotations").enumerated() {
       guard let id = jsonInt(a["id"]) else {
         throw DataError(file: file, problem: "annotation #\(i) has no integer \"id\"")
@@ -178,6 +181,7 @@ public struct CocoDataset: SegmentationDataset {
 
   public func sample(at index: Int) throws -> Sample {
     let info = images[index]
+    if let problem = problemsByImage[info.id] { throw problem }
     let path = imagePath(at: index)
     guard FileManager.default.fileExists(atPath: path) else {
       throw DataError(file: path, problem: "image file not found (image id \(info.id) in \(annotationFile))")
@@ -190,43 +194,71 @@ public struct CocoDataset: SegmentationDataset {
           "image is \(image.width)x\(image.height) but \(annotationFile) says \(info.width)x\(info.height) (image id \(info.id))"
       )
     }
-    return Sample(image: image, mask: try labelMap(at: index), id: sampleID(at: index))
+    return Sample(image: image, mask: try paintLabels(info), id: sampleID(at: index))
   }
 
-  /// The label map alone (no image decode), e.g. for exporting masks.
+  /// The label map alone (no image decode), e.g. for exporting masks. The declared size is
+  /// still checked against the image file's header when the file is there.
   public func labelMap(at index: Int) throws -> LabelMap {
     let info = images[index]
     if let problem = problemsByImage[info.id] { throw problem }
+    let path = imagePath(at: index)
+    if let actual = imageHeaderSize(path), actual.width != info.width || actual.height != info.height {
+      throw DataError(
+        file: annotationFile,
+        problem:
+          "image id \(info.id) declares \(info.width)x\(info.height) but its file \(path) is \(actual.width)x\(actual.height)"
+      )
+    }
+    return try paintLabels(info)
+  }
+
+  /// Rasterises each annotation, then paints them in descending area (ties keep file order).
+  /// Layers stay run-length encoded until painted, so memory is one label map however many
+  /// annotations an image has.
+  private func paintLabels(_ info: Image) throws -> LabelMap {
     let h = info.height
     let w = info.width
-    // Rasterise each annotation, then paint in descending area (ties keep file order).
-    var layers: [(area: Double, order: Int, cls: UInt8, mask: [UInt8])] = []
+    var layers: [(area: Double, order: Int, cls: UInt8, parts: [CocoRLE])] = []
     for (order, ann) in (annotationsByImage[info.id] ?? []).enumerated() {
-      let mask: [UInt8]
+      let parts: [CocoRLE]
       do {
-        mask = try Self.rasterize(ann.segmentation, height: h, width: w)
+        parts = try Self.runLengths(ann.segmentation, height: h, width: w)
       } catch let e as CocoRLE.Invalid {
         throw DataError(file: annotationFile, annotationID: ann.id, problem: e.problem)
       }
-      let area = ann.area ?? Double(mask.reduce(0) { $0 + Int($1) })
-      layers.append((area, order, UInt8(classOfCategory[ann.categoryID] ?? 0), mask))
+      let area = try ann.area ?? Double(parts.count == 1 ? parts[0].area : Self.union(parts).reduce(0) { $0 + Int($1) })
+      layers.append((area, order, UInt8(classOfCategory[ann.categoryID] ?? 0), parts))
     }
     layers.sort { $0.area != $1.area ? $0.area > $1.area : $0.order < $1.order }
     var labels = [UInt8](repeating: 0, count: h * w)
+    // Painting each part of an annotation paints their union.
     for layer in layers {
-      // Column-major RLE mask → row-major label map.
-      for x in 0..<w {
-        for y in 0..<h where layer.mask[x * h + y] != 0 { labels[y * w + x] = layer.cls }
-      }
+      for part in layer.parts { part.paint(layer.cls, intoRowMajor: &labels) }
     }
     return LabelMap(width: w, height: h, labels: labels)
   }
 
   /// annToMask: union of all polygon parts, or the RLE as given. Column-major 0/1 bytes.
   static func rasterize(_ seg: Segmentation, height h: Int, width w: Int) throws -> [UInt8] {
+    try union(runLengths(seg, height: h, width: w))
+  }
+
+  /// Column-major 0/1 mask of the union of RLEs of one size.
+  static func union(_ parts: [CocoRLE]) throws -> [UInt8] {
+    guard var out = try parts.first?.decode() else { return [] }
+    for part in parts.dropFirst() {
+      let m = try part.decode()
+      for i in 0..<out.count where m[i] != 0 { out[i] = 1 }
+    }
+    return out
+  }
+
+  /// The segmentation as run-length encodings of the image's size: one per polygon part, or
+  /// the RLE itself. Counts that overrun the image are refused here, before any painting.
+  static func runLengths(_ seg: Segmentation, height h: Int, width w: Int) throws -> [CocoRLE] {
     switch seg {
     case .polygons(let polys):
-      var out = [UInt8](repeating: 0, count: h * w)
       // maskApi walks every edge at 5x resolution; absurd coordinates would make that walk
       // (and its memory) explode, so anything far outside the image is refused.
       let limit = Double(4 * max(h, w) + 1000)
@@ -235,17 +267,19 @@ public struct CocoDataset: SegmentationDataset {
           throw CocoRLE.Invalid(problem: "polygon #\(i) has coordinate \(bad), far outside the \(w)x\(h) image")
         }
       }
-      for p in polys {
-        let m = try CocoRLE.fromPolygon(p, height: h, width: w).decode()
-        for i in 0..<out.count where m[i] != 0 { out[i] = 1 }
+      return try polys.enumerated().map { i, p in
+        do {
+          return try CocoRLE.fromPolygon(p, height: h, width: w)
+        } catch let e as CocoRLE.Invalid {
+          throw CocoRLE.Invalid(problem: "polygon #\(i): \(e.problem)")
+        }
       }
-      return out
     case .uncompressed(let counts, let rh, let rw):
       try checkSize(rh, rw, h, w)
-      return try CocoRLE(height: rh, width: rw, counts: counts).decode()
+      return [try CocoRLE(height: rh, width: rw, counts: counts).checked()]
     case .compressed(let s, let rh, let rw):
       try checkSize(rh, rw, h, w)
-      return try CocoRLE.fromCompressed(s, height: rh, width: rw).decode()
+      return [try CocoRLE.fromCompressed(s, height: rh, width: rw).checked()]
     }
   }
 

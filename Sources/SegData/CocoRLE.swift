@@ -19,8 +19,13 @@ struct CocoRLE: Equatable {
     return Int(d)
   }
 
+  /// Most boundary points a polygon's edge walk may produce (two Int arrays of this length:
+  /// 512 MiB). That is an outline of over 6 million pixels; a polygon with many far-apart
+  /// points would otherwise walk (and allocate) without bound.
+  static let maxPolygonWalk = 1 << 25
+
   /// rleFrPoly: `xy` holds x0, y0, x1, y1, ... (at least 3 points).
-  static func fromPolygon(_ xy: [Double], height h: Int, width w: Int) -> CocoRLE {
+  static func fromPolygon(_ xy: [Double], height h: Int, width w: Int) throws -> CocoRLE {
     let k = xy.count / 2
     let scale = 5.0
     var x = [Int](repeating: 0, count: k + 1)
@@ -31,9 +36,21 @@ struct CocoRLE: Equatable {
     }
     x[k] = x[0]
     y[k] = y[0]
+    var walk = 0
+    for j in 0..<k {
+      walk += max(abs(x[j + 1] - x[j]), abs(y[j + 1] - y[j])) + 1
+      if walk > maxPolygonWalk {
+        throw Invalid(
+          problem:
+            "outline is longer than \(maxPolygonWalk / 5) pixels (\(k) points over a \(w)x\(h) image): refusing to rasterise it"
+        )
+      }
+    }
     // Dense boundary points along every edge (Bresenham-like, in the ×5 grid).
     var u = [Int]()
     var v = [Int]()
+    u.reserveCapacity(walk)
+    v.reserveCapacity(walk)
     for j in 0..<k {
       var xs = x[j]
       var xe = x[j + 1]
@@ -137,23 +154,46 @@ struct CocoRLE: Equatable {
     return CocoRLE(height: height, width: width, counts: cnts)
   }
 
-  /// rleDecode to a column-major 0/1 mask of height × width bytes. Counts that run past the
-  /// end are an error (pycocotools would write out of bounds); short counts leave zeros.
-  func decode() throws -> [UInt8] {
+  /// This RLE, if its counts fit the image. Counts that run past the end are an error
+  /// (pycocotools would write out of bounds); short counts leave zeros.
+  func checked() throws -> CocoRLE {
     let total = height * width
-    var m = [UInt8](repeating: 0, count: total)
     var pos = 0
-    var value: UInt8 = 0
     for c in counts {
-      let n = Int(c)
-      guard pos + n <= total else {
+      pos += Int(c)
+      guard pos <= total else {
         throw Invalid(problem: "RLE counts add up to more than \(height)x\(width) = \(total) pixels")
       }
-      if value == 1 { for i in pos..<(pos + n) { m[i] = 1 } }
-      pos += n
-      value ^= 1
     }
+    return self
+  }
+
+  /// rleDecode to a column-major 0/1 mask of height × width bytes.
+  func decode() throws -> [UInt8] {
+    var m = [UInt8](repeating: 0, count: height * width)
+    try checked().forEachRun { pos, n in for i in pos..<(pos + n) { m[i] = 1 } }
     return m
+  }
+
+  /// Sets the pixels this RLE covers to `value` in a row-major `width`-wide label map (counts
+  /// must have been checked).
+  func paint(_ value: UInt8, intoRowMajor labels: inout [UInt8]) {
+    let (h, w) = (height, width)
+    forEachRun { pos, n in
+      for i in pos..<(pos + n) { labels[(i % h) * w + i / h] = value }
+    }
+  }
+
+  /// Calls `body(start, length)` for every run of 1s, in column-major positions.
+  private func forEachRun(_ body: (Int, Int) -> Void) {
+    var pos = 0
+    var one = false
+    for c in counts {
+      let n = Int(c)
+      if one && n > 0 { body(pos, n) }
+      pos += n
+      one.toggle()
+    }
   }
 
   /// rleArea: the number of 1s.

@@ -12,10 +12,25 @@ public protocol SegmentationDataset: Sendable {
   func sampleID(at index: Int) -> String
   /// Reads, decodes and checks one sample. Throws DataError naming the file and the problem.
   func sample(at index: Int) throws -> Sample
+  /// When the class count was inferred from the masks (no list of class names): the mask
+  /// holding the largest label, so a label the model cannot predict can be traced to its file.
+  var largestLabel: LabelSource? { get }
 }
 
 extension SegmentationDataset {
   public var classCount: Int { classNames.count }
+  public var largestLabel: LabelSource? { nil }
+}
+
+/// A label value and the mask file it was read from.
+public struct LabelSource: Sendable, Equatable {
+  public var file: String
+  public var label: Int
+
+  public init(file: String, label: Int) {
+    self.file = file
+    self.label = label
+  }
 }
 
 /// Which part of a data set to open.

@@ -7,6 +7,8 @@ import Foundation
 public struct FolderDataset: SegmentationDataset {
   public let directory: String
   public let classNames: [String]
+  /// The mask holding the largest label, when the class count was inferred from the masks.
+  public let largestLabel: LabelSource?
   /// Image file names (relative to images/) of this split, sorted.
   let imageFiles: [String]
 
@@ -55,15 +57,21 @@ public struct FolderDataset: SegmentationDataset {
         throw DataError(file: classesPath, problem: "needs 1 to 255 class names, one a line (found \(names.count))")
       }
       classNames = names
+      largestLabel = nil
     } else {
       // No names given: the number of classes is 1 + the largest id in any readable mask
-      // (unreadable masks are reported when their sample is read).
-      var maxID = 0
+      // (unreadable masks are reported when their sample is read). The mask it came from is
+      // kept: a stray value (say 77 in a 3-class set) must be traceable to its file.
+      var largest: LabelSource?
       for f in all {
-        guard let m = try? readLabelMap(join(directory, "masks", stem(f) + ".png")) else { continue }
-        for v in m.labels where v != LabelMap.ignore && Int(v) > maxID { maxID = Int(v) }
+        let maskPath = join(directory, "masks", stem(f) + ".png")
+        guard let m = try? readLabelMap(maskPath) else { continue }
+        for v in m.labels where v != LabelMap.ignore && Int(v) > (largest?.label ?? 0) {
+          largest = LabelSource(file: maskPath, label: Int(v))
+        }
       }
-      classNames = (0...max(1, maxID)).map { $0 == 0 ? "background" : "class_\($0)" }
+      largestLabel = largest
+      classNames = (0...max(1, largest?.label ?? 0)).map { $0 == 0 ? "background" : "class_\($0)" }
     }
   }
 

@@ -22,8 +22,8 @@ public func decodeJPEG(_ data: [UInt8], name: String) throws -> RGBImage {
     if tjDecompressHeader3(handle, src.baseAddress, UInt(src.count), &w, &h, &subsamp, &colourspace) != 0 {
       throw DataError(file: name, problem: "not a readable JPEG (\(tjMessage(handle)))")
     }
-    guard w > 0, h > 0, UInt32(w) <= maxImageSide, UInt32(h) <= maxImageSide else {
-      throw DataError(file: name, problem: "JPEG size \(w)x\(h) is out of range")
+    if let problem = ImageLimits.problem(width: Int(w), height: Int(h)) {
+      throw DataError(file: name, problem: "JPEG header: \(problem)")
     }
     var out = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
     let rc = out.withUnsafeMutableBufferPointer { dst in
@@ -33,8 +33,9 @@ public func decodeJPEG(_ data: [UInt8], name: String) throws -> RGBImage {
       let message = tjMessage(handle)
       let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
       // Benign warnings (extraneous bytes, odd markers) still give a full image; a premature
-      // end of data does not.
-      if !isWarning || message.contains("Premature end") {
+      // end of data does not: "Premature end of JPEG file" when the bytes run out, "premature
+      // end of data segment" when EOI comes first (e.g. a frame header larger than its data).
+      if !isWarning || message.lowercased().contains("premature end") {
         throw DataError(file: name, problem: "truncated or corrupt JPEG (\(message))")
       }
     }

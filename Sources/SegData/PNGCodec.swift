@@ -9,9 +9,6 @@ import CImageCodecs
   import Darwin
 #endif
 
-/// Largest width/height we accept; guards against decompression bombs in hostile files.
-let maxImageSide: UInt32 = 32768
-
 private final class SpngContext {
   let ctx: OpaquePointer
   init?(flags: Int32) {
@@ -26,6 +23,9 @@ private func spngMessage(_ code: Int32) -> String {
   return "libspng error \(code)"
 }
 
+/// Largest text/metadata chunk kept while decoding (libspng's default is unlimited).
+private let maxAncillaryChunkBytes = 1 << 26
+
 /// The raw decode: header plus pixels in the requested spng format.
 private struct DecodedPNG {
   var ihdr: spng_ihdr
@@ -39,10 +39,19 @@ private func decodePNGRaw(_ data: [UInt8], name: String, format: spng_format) th
   return try data.withUnsafeBytes { raw -> DecodedPNG in
     var rc = spng_set_png_buffer(ctx, raw.baseAddress, raw.count)
     if rc != 0 { throw DataError(file: name, problem: "not a PNG (\(spngMessage(rc)))") }
-    _ = spng_set_image_limits(ctx, maxImageSide, maxImageSide)
+    // Limits before the header is read, so a hostile size or chunk never reaches an allocation.
+    _ = spng_set_image_limits(ctx, UInt32(ImageLimits.maxSide), UInt32(ImageLimits.maxSide))
+    _ = spng_set_chunk_limits(ctx, maxAncillaryChunkBytes, maxAncillaryChunkBytes)
     var ihdr = spng_ihdr()
     rc = spng_get_ihdr(ctx, &ihdr)
+    if rc == Int32(SPNG_EUSER_WIDTH.rawValue) || rc == Int32(SPNG_EUSER_HEIGHT.rawValue) {
+      throw DataError(
+        file: name, problem: "PNG header: a side is longer than \(ImageLimits.maxSide) pixels, the most accepted")
+    }
     if rc != 0 { throw DataError(file: name, problem: "not a readable PNG (\(spngMessage(rc)))") }
+    if let problem = ImageLimits.problem(width: Int(ihdr.width), height: Int(ihdr.height)) {
+      throw DataError(file: name, problem: "PNG header: \(problem)")
+    }
     var size = 0
     let fmt = Int32(format.rawValue)
     rc = spng_decoded_image_size(ctx, fmt, &size)

@@ -14,6 +14,7 @@ public struct SubsetDataset: SegmentationDataset {
   public var description: String { "\(base.description) [\(indices.count) of \(base.count)]" }
   public var count: Int { indices.count }
   public var classNames: [String] { base.classNames }
+  public var largestLabel: LabelSource? { base.largestLabel }
   public func sampleID(at index: Int) -> String { base.sampleID(at: indices[index]) }
   public func sample(at index: Int) throws -> Sample { try base.sample(at: indices[index]) }
 }

@@ -64,11 +64,10 @@ public enum Plots {
     var miou = [(Double, Double)]()
     let text = (try? String(contentsOf: run.log, encoding: .utf8)) ?? ""
     for line in text.split(separator: "\n") {
-      guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-        let step = o["step"] as? Double
+      guard let record = try? JSONDecoder().decode(LogLine.self, from: Data(line.utf8)), let step = record.step
       else { continue }
-      if let l = o["loss"] as? Double { loss.append((step, l)) }
-      if let m = o["val_miou"] as? Double { miou.append((step, m)) }
+      if let l = record.loss { loss.append((step, l)) }
+      if let m = record.valMeanIoU { miou.append((step, m)) }
     }
     try writeFileBytes(encodePNG(linePlot([loss])), to: run.plots.appendingPathComponent("loss.png").path)
     try writeFileBytes(encodePNG(linePlot([miou])), to: run.plots.appendingPathComponent("miou.png").path)

@@ -40,43 +40,58 @@ public final class Trainer {
     self.run = run
   }
 
+  /// Trains until the step budget is spent or a stop is requested, then evaluates and writes
+  /// the run folder. Reads like torchvision's train.py: data, plan, restore-or-create, then the
+  /// loop of training steps, optimizer steps and evaluations (TrainingSession).
   public func train(resume: Bool) throws -> Result {
+    let data = try openData()
+    try plan(data.trainSet)
+    let session = try restoreOrCreate(resume: resume, data: data)
+    return try session.trainToEnd()
+  }
+
+  /// The training and validation splits and the loader, checked against the model and options.
+  func openData() throws -> TrainingData {
     let o = options
-    let normalization = o.normalize
     let trainSet = try openDataset(
       spec: o.data, split: .train, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     let valSet = try openDataset(
       spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
-    guard trainSet.classCount <= model.classes else {
-      throw TrainingError.config(
-        "\(o.data) has \(trainSet.classCount) classes but the model predicts \(model.classes): pass --classes \(trainSet.classCount)"
-      )
-    }
+    try checkLabelsFit(trainSet, modelClasses: model.classes)
     let loader = DataLoader(
       dataset: trainSet,
       config: LoaderConfig(
         batchSize: o.batch, shuffle: true, dropLast: true, workers: o.workers, seed: o.seed,
         augmentation: .training(crop: o.crop, scaleRange: o.scaleRange, flip: o.flip),
-        normalization: normalization, skipBad: o.skipBad))
+        normalization: o.normalize, skipBad: o.skipBad))
     guard loader.batchesPerEpoch >= o.accumulate else {
       throw TrainingError.config(
         "\(o.data) has \(trainSet.count) training samples: too few for --batch \(o.batch) × --accumulate \(o.accumulate)"
       )
     }
     let stepsPerEpoch = loader.batchesPerEpoch / o.accumulate
-    let total = o.steps ?? (o.epochs ?? 1) * stepsPerEpoch
-    try plan(trainSet)
+    return TrainingData(
+      trainSet: trainSet, valSet: valSet, loader: loader, totalSteps: o.steps ?? (o.epochs ?? 1) * stepsPerEpoch)
+  }
 
-    let optimizer = o.makeOptimizer(model.parameters.filter(\.trainable))
-    let schedule = o.makeSchedule(totalSteps: total)
-    let immediate = updateDuringBackward(o, optimizer, model.parameters)
+  /// A fresh run folder, or the state of `last` when resuming (model, optimizer, dropout
+  /// generators, loader position, best score): everything an exact continuation needs.
+  func restoreOrCreate(resume: Bool, data: TrainingData) throws -> TrainingSession {
+    let optimizer = options.makeOptimizer(model.parameters.filter(\.trainable))
     var state = TrainState(
       step: 0, epoch: 0, batchInEpoch: 0, rngStates: model.randomStates, bestMeanIoU: nil, modelConfig: modelConfig)
-    if resume, FileManager.default.fileExists(atPath: run.last.path) {
+    let resuming = resume && FileManager.default.fileExists(atPath: run.last.path)
+    if resuming {
       let c = try Checkpoint.load(from: run.last)
       guard let s = c.state else { throw TrainingError.io("\(run.last.path) has no training state to resume from") }
-      try model.restore(c.model)
-      try optimizer.loadStateDict(c.optimizer)
+      do {
+        try s.checkResumable(dropoutLayers: model.randomStates.count)
+        try model.restore(c.model)
+        try optimizer.loadStateDict(c.optimizer)
+      } catch {
+        // Tensors, optimiser slots and counters that do not fit this model: the file's problem.
+        throw TrainingError.io("\(run.last.path): cannot resume from it: \(error)")
+      }
       model.randomStates = s.rngStates
       state = s
       say("resuming \(run.directory.path) at step \(s.step) (epoch \(s.epoch), batch \(s.batchInEpoch))")
@@ -87,117 +102,10 @@ public final class Trainer {
     for name in removeAbandonedTemporaryFiles(in: run.checkpoints) {
       say("removed \(name), left by a run killed while writing a checkpoint")
     }
-    try run.writeConfig(options: o, modelConfig: modelConfig)
-    let log = try RunLog(path: run.log.path, truncate: !resume)
-
-    func saveLast() throws {
-      state.rngStates = model.randomStates
-      try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
-    }
-    func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
-      var written = 0
-      let matrix = try evaluate(model, dataset: valSet, normalization: normalization, workers: o.workers) {
-        batch, predicted in
-        guard written < samples, let index = batch.indices.first else { return }
-        try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
-        written += 1
-      }
-      let m = try matrix.metrics(
-        classNames: valSet.classNames
-          + (valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []))
-      log.write([
-        "step": state.step, "val_miou": m.meanIoU, "val_pixel_acc": m.pixelAccuracy, "val_mean_acc": m.meanAccuracy,
-        "val_fwiou": m.fwIoU,
-      ])
-      if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
-        state.bestMeanIoU = m.meanIoU
-        state.rngStates = model.randomStates
-        try Checkpoint.save(to: run.best, model: model.stateDict(), optimizer: [:], state: state)
-      }
-      return (m, matrix)
-    }
-
-    let progress = ProgressBar(total: total, label: "train")
-    model.setTraining(true)
-    var position = LoaderPosition(epoch: state.epoch, batch: state.batchInEpoch)
-    var micro = 0
-    var lossSum: Float = 0
-    var stepStart = Date()
-    var smoothed: Float?
-    var stopped = false
-    outer: while state.step < total {
-      let stream = loader.batches(from: position)
-      defer { stream.cancel() }
-      let streamEpoch = position.epoch
-      while let batch = try stream.next() {
-        if micro == 0 { for p in model.parameters { p.zeroGrad() } }
-        let images = try imageTensor(batch)
-        let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
-        // Updating during backward needs this step's rate before backward starts.
-        if immediate != nil { optimizer.learningRate = schedule.learningRate(at: state.step) }
-        let loss = try immediate.during {
-          let tape = Tape()
-          let loss = try tape.record {
-            try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: o.classWeights)
-          }
-          try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(o.accumulate)]))
-          return loss
-        }
-        lossSum += loss.value.floats[0] / Float(o.accumulate)
-        micro += 1
-        position = batch.next
-        guard micro == o.accumulate else { continue }
-
-        if let clip = o.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
-        let lr = schedule.learningRate(at: state.step)
-        optimizer.learningRate = lr
-        if immediate == nil { try optimizer.step() }
-        state.step += 1
-        (state.epoch, state.batchInEpoch) = (position.epoch, position.batch)
-        let seconds = Date().timeIntervalSince(stepStart)
-        let imagesPerSecond = Double(o.batch * o.accumulate) / max(seconds, 1e-9)
-        smoothed = smoothed.map { 0.9 * $0 + 0.1 * lossSum } ?? lossSum
-        log.write([
-          "step": state.step, "epoch": batch.position.epoch, "loss": Double(lossSum), "lr": Double(lr),
-          "img_per_s": imagesPerSecond,
-        ])
-        progress.update(
-          state.step,
-          fields: [
-            "epoch": "\(batch.position.epoch + 1)", "loss": String(format: "%.4f", smoothed!),
-            "lr": String(format: "%.2e", lr),
-            "img/s": String(format: "%.1f", imagesPerSecond),
-          ])
-        micro = 0
-        lossSum = 0
-        if o.checkpointEvery > 0 && state.step % o.checkpointEvery == 0 { try saveLast() }
-        if o.evalEvery > 0 && state.step % o.evalEvery == 0 && state.step < total {
-          progress.finish()
-          let (m, _) = try evaluateAndKeepBest()
-          say(String(format: "step %d: val mIoU %.4f, pixel acc %.4f", state.step, m.meanIoU, m.pixelAccuracy))
-        }
-        if stopRequested() {
-          stopped = true
-          break outer
-        }
-        stepStart = Date()
-        if state.step >= total { break outer }
-      }
-      // The epoch's stream ran out (its last batch's `next` is normally the next epoch already;
-      // skipped bad samples can end it early).
-      if position.epoch == streamEpoch { position = LoaderPosition(epoch: streamEpoch + 1, batch: 0) }
-    }
-    progress.finish()
-    try saveLast()
-    if stopped {
-      say("stopped at step \(state.step); resume with --resume")
-      return Result(steps: state.step, stopped: true, metrics: nil, bestMeanIoU: state.bestMeanIoU)
-    }
-    let (metrics, matrix) = try evaluateAndKeepBest(samples: 4)
-    try saveLast()
-    try run.writeMetrics(metrics)
-    try Plots.write(run: run, confusion: matrix)
-    return Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
+    try run.writeConfig(options: options, modelConfig: modelConfig)
+    return TrainingSession(
+      trainer: self, data: data, optimizer: optimizer, schedule: options.makeSchedule(totalSteps: data.totalSteps),
+      state: state, log: try RunLog(path: run.log.path, truncate: !resume), lastSavedStep: resuming ? state.step : nil)
   }
 
   /// The memory planner: refuse a configuration whose estimated peak exceeds what is available.

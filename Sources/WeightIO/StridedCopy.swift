@@ -3,22 +3,36 @@
 /// two tensors sharing one storage, must be gathered element by element. Everything here is
 /// checked against the storage size first, because the geometry comes from the file.
 enum StridedCopy {
+  /// Largest dense result of a view that repeats storage elements (stride 0 or overlapping).
+  static let maxRepeatedBytes = 1 << 30
+
   /// Returns the dense array; throws (naming `source`) if the geometry does not fit the storage.
   static func materialize(
-    storageBytes: [UInt8], dtype: ElementType, offset: Int, sizes: [Int], strides: [Int], source: String
+    storageBytes: [UInt8], dtype: ElementType, offset: Int, sizes: [Int], strides fileStrides: [Int], source: String
   ) throws -> HostArray {
     func invalid(_ problem: String) -> WeightIOError { WeightIOError(file: source, problem) }
     let elementSize = dtype.byteSize
     let storageCount = storageBytes.count / elementSize
-    guard sizes.count == strides.count else {
-      throw invalid("size \(sizes) and stride \(strides) have different ranks")
+    guard sizes.count == fileStrides.count else {
+      throw invalid("size \(sizes) and stride \(fileStrides) have different ranks")
     }
+    // A dimension of size 1 is never stepped along, so its stride (any value in a file) is
+    // irrelevant; zero keeps the odometer below from overflowing on it.
+    let strides = zip(sizes, fileStrides).map { $0 == 1 ? 0 : $1 }
     guard offset >= 0 else { throw invalid("negative storage offset \(offset)") }
     guard sizes.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
       throw invalid("negative size or stride (size \(sizes), stride \(strides))")
     }
     guard let count = HostArray.elementCount(of: sizes) else {
       throw invalid("size \(sizes) overflows")
+    }
+    // Overlapping strides (0 in an expanded tensor) can name far more elements than the storage
+    // holds: allow that up to maxRepeatedBytes, never an overflowing or absurd allocation.
+    let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: elementSize)
+    guard !byteOverflow, byteCount <= max(storageBytes.count, maxRepeatedBytes) else {
+      throw invalid(
+        "view (size \(sizes), stride \(strides)) names \(count) elements of a storage with \(storageCount): more than \(maxRepeatedBytes >> 20) MiB of repeated elements"
+      )
     }
     if count == 0 {
       return HostArray(uncheckedShape: sizes, dtype: dtype, bytes: [])
@@ -48,7 +62,7 @@ enum StridedCopy {
 
     // General case: walk the view in row-major order with an odometer over all but the last
     // dimension, copying the last dimension's elements one stride apart.
-    var out = [UInt8](repeating: 0, count: count * elementSize)
+    var out = [UInt8](repeating: 0, count: byteCount)
     let rank = sizes.count
     let innerSize = sizes[rank - 1]
     let innerStride = strides[rank - 1] * elementSize

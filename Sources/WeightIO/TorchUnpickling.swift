@@ -20,6 +20,12 @@ struct TorchUnpickling: PickleCallbacks {
   let storageBytes: (String) throws -> [UInt8]
   private(set) var externals: [External] = []
   private var storageIndexByKey: [String: Int] = [:]
+  /// Bytes of all storages loaded, and of all tensors made from them: views that repeat
+  /// elements, or many tensors over one storage, must not multiply a small file into an
+  /// allocation that kills the process.
+  private var storageBytesLoaded = 0
+  private var tensorBytesMade = 0
+  static let tensorBytesAllowance = 1 << 30
 
   init(source: String, storageBytes: @escaping (String) throws -> [UInt8]) {
     self.source = source
@@ -64,6 +70,7 @@ struct TorchUnpickling: PickleCallbacks {
     let cacheKey = view.map { "\(key)/\($0.key)" } ?? key
     if let index = storageIndexByKey[cacheKey] { return .external(index) }  // shared storage
     var storage = loadStorage(key: key, type: fields[1], numel: fields[4])
+    if case .success(let loaded) = storage { storageBytesLoaded += loaded.bytes.count }
     if let view, case .success(let root) = storage {
       let size = root.dtype.byteSize
       if view.offset >= 0, view.count >= 0, view.offset <= Int64(root.bytes.count / size) - view.count {
@@ -138,9 +145,13 @@ struct TorchUnpickling: PickleCallbacks {
       }
       return data
     case ("torch._tensor", "_rebuild_from_type_v2"):
-      // (func, new_type, args, state): a tensor subclass; rebuild the plain tensor.
+      // (func, new_type, args, state): a tensor subclass; rebuild the plain tensor. The inner
+      // function is never this one again: a self-referencing list would recurse forever.
       guard args.count >= 3 else {
         return add(.tensor(.failure(failure("\(module).\(name) with \(args.count) arguments"))))
+      }
+      if case .global(module, name) = args[0] {
+        return add(.tensor(.failure(failure("\(module).\(name) nested in itself"))))
       }
       return try call(args[0], arguments: args[2], heap: &heap)
     default:
@@ -159,7 +170,7 @@ struct TorchUnpickling: PickleCallbacks {
   mutating func build(_ object: PickleValue, state: PickleValue, heap: inout PickleHeap) throws {}
 
   /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`.
-  private func rebuildTensor(_ args: [PickleValue], heap: PickleHeap) -> Result<HostArray, WeightIOError> {
+  private mutating func rebuildTensor(_ args: [PickleValue], heap: PickleHeap) -> Result<HostArray, WeightIOError> {
     guard args.count >= 4 else {
       return .failure(failure("_rebuild_tensor_v2 with \(args.count) arguments, expected at least 4"))
     }
@@ -174,11 +185,22 @@ struct TorchUnpickling: PickleCallbacks {
     guard case .int(let offset) = args[1], let sizes = ints(args[2], heap), let strides = ints(args[3], heap) else {
       return .failure(failure("_rebuild_tensor_v2: storage offset, size and stride must be integers"))
     }
-    return Result {
+    let result = Result {
       try StridedCopy.materialize(
         storageBytes: storage.bytes, dtype: storage.dtype, offset: Int(offset), sizes: sizes, strides: strides,
         source: source)
     }.mapError { $0 as? WeightIOError ?? failure("\($0)") }
+    if case .success(let array) = result {
+      tensorBytesMade += array.bytes.count
+      let allowed = 4 * storageBytesLoaded + TorchUnpickling.tensorBytesAllowance
+      guard tensorBytesMade <= allowed else {
+        return .failure(
+          failure(
+            "its tensors add up to more than \(allowed) bytes from \(storageBytesLoaded) bytes of storage: views repeat the data far more than a checkpoint does"
+          ))
+      }
+    }
+    return result
   }
 
   private func ints(_ value: PickleValue, _ heap: PickleHeap) -> [Int]? {

@@ -1,13 +1,12 @@
 import Foundation
-import ZIPFoundation
 
 /// A read-only zip reader whose every offset and size is checked against the file before use.
 ///
-/// ZIPFoundation's `Archive` traps on some corrupted archives (e.g. a local-header offset
-/// beyond Int64 in the central directory, found by fuzzing), and a weight file must never crash
-/// the program. So the structure — end of central directory (incl. zip64), central directory,
-/// local headers — is parsed here; ZIPFoundation is used only to inflate deflated entries
-/// (torch.save stores entries uncompressed, but a re-zipped checkpoint may deflate them).
+/// A weight file must never crash the program, and general zip libraries trap on some corrupted
+/// archives (ZIPFoundation did on a local-header offset beyond Int64, found by fuzzing). So the
+/// structure — end of central directory (incl. zip64), central directory, local headers — is
+/// parsed here, and zlib inflates deflated entries (torch.save stores entries uncompressed, but
+/// a re-zipped checkpoint may deflate them) and checks every entry's CRC-32.
 struct ZipReader {
   struct Entry {
     var path: String
@@ -184,26 +183,19 @@ struct ZipReader {
         )
       }
       bytes = [UInt8](compressed)
-    case 8:  // deflate, inflated by ZIPFoundation; output capped at the declared size
-      bytes = []
-      bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
-      let declared = entry.uncompressedSize
+    case 8:  // deflate, inflated by zlib; output capped at the declared size
+      // Deflate expands at most 1032:1, so a larger declared size is corrupt: refuse it before
+      // reserving memory for it.
+      guard entry.uncompressedSize / 1032 <= entry.compressedSize else {
+        throw corrupt(
+          "declares \(entry.uncompressedSize) bytes from \(entry.compressedSize) deflated bytes, more than deflate can produce",
+          entry: entry.path)
+      }
       do {
-        _ = try Data.decompress(
-          size: Int64(entry.compressedSize), bufferSize: 1 << 20, skipCRC32: true,
-          provider: { position, chunkSize in
-            let start = compressed.startIndex + Int(position)
-            return compressed[start..<min(start + chunkSize, compressed.endIndex)]
-          },
-          consumer: { chunk in
-            guard UInt64(bytes.count) + UInt64(chunk.count) <= declared else {
-              throw WeightIOError(
-                file: source, key: entry.path, "entry inflates to more than its declared \(declared) bytes")
-            }
-            bytes.append(contentsOf: chunk)
-          })
-      } catch let error as WeightIOError {
-        throw error
+        bytes = try Zlib.inflateRaw(compressed, limit: entry.uncompressedSize)
+      } catch Zlib.InflateError.tooLarge {
+        throw WeightIOError(
+          file: source, key: entry.path, "entry inflates to more than its declared \(entry.uncompressedSize) bytes")
       } catch {
         throw corrupt("cannot inflate: \(error)", entry: entry.path)
       }
@@ -215,7 +207,7 @@ struct ZipReader {
     guard UInt64(bytes.count) == entry.uncompressedSize else {
       throw corrupt("entry has \(bytes.count) bytes, the directory says \(entry.uncompressedSize)", entry: entry.path)
     }
-    let checksum = CRC32Checksum.checksum(bytes)
+    let checksum = Zlib.crc32(bytes)
     guard checksum == entry.crc32 else {
       throw WeightIOError(
         file: source, key: entry.path,

@@ -249,7 +249,7 @@ final class WeightFilesTests: XCTestCase {
     let m = try makeModel(ModelConfig(model: "course-fcn8", classes: 3, width: 1.0 / 16, fc: 32))
     let report = try ModelWeights.load(Fixtures.url("seed_fcn8_narrow.pth"), into: m)
     XCTAssertTrue(report.loaded.contains("upsample_double.weight"))
-    let dict = try ModelWeights.read(Fixtures.url("seed_fcn8_narrow.pth"))
+    let dict = try WeightFile.open(Fixtures.url("seed_fcn8_narrow.pth")).tensors
     let wrapped = Dictionary(uniqueKeysWithValues: dict.map { ("module.\($0.key)", $0.value) })
     XCTAssertEqual(try ModelWeights.load(wrapped, into: m).loaded.count, report.loaded.count)
   }

@@ -3,6 +3,7 @@ import NN
 import SegMetrics
 import Tensor
 import Training
+import WeightIO
 import XCTest
 
 final class TrainerTests: XCTestCase {
@@ -91,6 +92,27 @@ final class TrainerTests: XCTestCase {
     let b = try weights("resumed")
     XCTAssertEqual(Set(a.keys), Set(b.keys))
     for (k, v) in a { XCTAssertEqual(v, b[k], "\(k) differs after resume") }
+  }
+
+  /// A damaged checkpoint's counters: a negative step would train for ~forever, a generator
+  /// state of two words trapped in the dropout layer. Both are refused naming the file.
+  func testResumeRefusesAnImpossibleTrainState() throws {
+    _ = try trainer(options(steps: 2), "damaged").train(resume: false)
+    let last = RunFolder(scratch.appendingPathComponent("damaged").path).last
+    let (tensors, metadata) = try SafeTensors.read(contentsOf: last)
+    let state = try XCTUnwrap(metadata[Checkpoint.stateKey])
+    for (damaged, needle) in [
+      (state.replacingOccurrences(of: "\"step\":2", with: "\"step\":-1000000000000"), "negative"),
+      (state.replacing(#/"rngStates":\[\[[0-9]+,[0-9]+,/#, with: #""rngStates":[["#), "4 words"),
+    ] {
+      XCTAssertNotEqual(damaged, state)
+      var changed = metadata
+      changed[Checkpoint.stateKey] = damaged
+      try SafeTensors.write(tensors, metadata: changed, to: last)
+      XCTAssertThrowsError(try trainer(options(steps: 4), "damaged").train(resume: true)) {
+        XCTAssertTrue("\($0)".contains(last.path) && "\($0)".contains(needle), "\($0)")
+      }
+    }
   }
 
   func testExistingRunIsNotOverwrittenWithoutResume() throws {

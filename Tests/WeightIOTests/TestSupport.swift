@@ -1,6 +1,5 @@
 import Foundation
 import XCTest
-import ZIPFoundation
 
 @testable import WeightIO
 
@@ -39,16 +38,15 @@ func assertWeightIOError<T>(
   }
 }
 
-/// The pickle and storages of a torch checkpoint fixture, read with ZIPFoundation directly.
+/// The pickle and storages of a torch checkpoint fixture, read with the package's zip reader.
 struct ZIPArchiveFixture {
   var pickle: [UInt8] = []
   var storages: [String: [UInt8]] = [:]
 
   init(url: URL) throws {
-    let archive = try Archive(url: url, accessMode: .read)
-    for entry in archive {
-      var bytes: [UInt8] = []
-      _ = try archive.extract(entry) { bytes.append(contentsOf: $0) }
+    let archive = try ZipReader(contentsOf: url)
+    for entry in archive.entries {
+      let bytes = try archive.contents(of: entry)
       let parts = entry.path.split(separator: "/")
       if parts.last == "data.pkl" { pickle = bytes }
       if parts.count == 3, parts[1] == "data" { storages[String(parts[2])] = bytes }

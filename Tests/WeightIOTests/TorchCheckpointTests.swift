@@ -1,9 +1,8 @@
-
 import Foundation
 import SeededRandom
-@testable import WeightIO
 import XCTest
-import ZIPFoundation
+
+@testable import WeightIO
 
 /// Every expectation comes from `<name>.expected.safetensors`, written by
 /// tools/make_pth_fixtures.py from torch's own contiguous bytes.
@@ -138,12 +137,45 @@ final class TorchCheckpointTests: XCTestCase {
   }
 
   func testCRC32() {
-    XCTAssertEqual(CRC32Checksum.checksum(Array("123456789".utf8)), 0xCBF4_3926)  // the standard check value
-    XCTAssertEqual(CRC32Checksum.checksum([]), 0)
+    XCTAssertEqual(Zlib.crc32(Array("123456789".utf8)), 0xCBF4_3926)  // the standard check value
+    XCTAssertEqual(Zlib.crc32([]), 0)
     var generator = SplitMix64(seed: 1)
     for length in [1, 7, 8, 9, 1000, 4099] {
       let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-      XCTAssertEqual(CRC32Checksum.checksum(bytes), Data(bytes).crc32(checksum: 0), "length \(length)")  // ZIPFoundation's
+      XCTAssertEqual(Zlib.crc32(bytes), bitwiseCRC32(bytes), "length \(length)")
+    }
+  }
+
+  /// CRC-32 one bit at a time from the definition (reflected polynomial 0xEDB88320): slow,
+  /// short, and independent of zlib's tables.
+  func bitwiseCRC32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+      crc ^= UInt32(b)
+      for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+
+  /// A flipped byte inside a deflated entry's data is caught (by zlib or the CRC-32), with an
+  /// error naming the file.
+  func testDamagedDeflateStreamThrows() throws {
+    let url = fixture("conv_bn_state_dict_deflated.pth")
+    let original = [UInt8](try Data(contentsOf: url))
+    let entry = try XCTUnwrap(try ZipReader(contentsOf: url).entries.first { $0.path.hasSuffix("data/0") })
+    XCTAssertEqual(entry.method, 8, "the fixture's storages are deflated")
+    let header = Int(entry.localHeaderOffset)
+    let nameLength = Int(original[header + 26]) | Int(original[header + 27]) << 8
+    let extraLength = Int(original[header + 28]) | Int(original[header + 29]) << 8
+    let dataStart = header + 30 + nameLength + extraLength
+    var generator = SplitMix64(seed: 21)
+    for _ in 0..<50 {
+      var bytes = original
+      let position = dataStart + Int(generator.next() % entry.compressedSize)
+      bytes[position] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+      let damaged = try makeTemporaryDirectory(self).appendingPathComponent("damaged.pth")
+      try Data(bytes).write(to: damaged)
+      assertWeightIOError(try TorchCheckpoint.load(contentsOf: damaged), mentions: ["damaged.pth", "data/0"])
     }
   }
 
@@ -164,7 +196,7 @@ final class TorchCheckpointTests: XCTestCase {
     assertSame(loaded, try expected("conv_bn_state_dict"))
   }
 
-  /// Central-directory offsets pointing far outside the file (ZIPFoundation's reader trapped on
+  /// Central-directory offsets pointing far outside the file (ZIPFoundation's reader, used before, trapped on
   /// such archives) are refused with an error naming the file.
   func testDirectoryOffsetsBeyondTheFileThrow() throws {
     let original = [UInt8](try Data(contentsOf: fixture("conv_bn_state_dict.pth")))

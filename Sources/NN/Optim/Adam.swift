@@ -78,7 +78,13 @@ public final class Adam: Optimizer {
       let n = p.value.count
       if let x = try restoreSlot(state, "\(p.name).exp_avg", count: n) { m[p.name] = Slot(x) }
       if let x = try restoreSlot(state, "\(p.name).exp_avg_sq", count: n) { v[p.name] = Slot(x) }
-      if let t = state["\(p.name).step"]?.first { steps[p.name] = Int(t) }
+      if let t = state["\(p.name).step"]?.first {
+        // A count read from a file: Int(NaN) or Int(1e30) would trap.
+        guard let step = Int(exactly: t), step >= 0 else {
+          throw TensorError.unsupported("optimizer state: \(p.name).step is \(t), not a step count")
+        }
+        steps[p.name] = step
+      }
     }
   }
 }

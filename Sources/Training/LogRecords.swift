@@ -1,0 +1,83 @@
+import Foundation
+
+/// One line of log.jsonl after an optimizer step. JSON has no NaN or infinity: a non-finite
+/// value is written as null and the record carries `"nonFinite": true`, so the step that
+/// diverged stays in the log instead of being dropped.
+public struct StepRecord: Encodable, Equatable {
+  public var step: Int
+  public var epoch: Int?
+  public var loss: Double?
+  public var lr: Double?
+  public var imagesPerSecond: Double?
+  /// A weight that became NaN or infinite (the loss was still finite).
+  public var nonFiniteTensor: String?
+
+  public init(
+    step: Int, epoch: Int? = nil, loss: Double? = nil, lr: Double? = nil, imagesPerSecond: Double? = nil,
+    nonFiniteTensor: String? = nil
+  ) {
+    self.step = step
+    self.epoch = epoch
+    self.loss = loss
+    self.lr = lr
+    self.imagesPerSecond = imagesPerSecond
+    self.nonFiniteTensor = nonFiniteTensor
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case step, epoch, loss, lr
+    case imagesPerSecond = "img_per_s"
+    case nonFiniteTensor, nonFinite
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    var nonFinite = nonFiniteTensor != nil
+    func number(_ v: Double?, _ key: CodingKeys) throws {
+      guard let v else { return }
+      if v.isFinite {
+        try c.encode(v, forKey: key)
+      } else {
+        try c.encodeNil(forKey: key)
+        nonFinite = true
+      }
+    }
+    try c.encode(step, forKey: .step)
+    try c.encodeIfPresent(epoch, forKey: .epoch)
+    try number(loss, .loss)
+    try number(lr, .lr)
+    try number(imagesPerSecond, .imagesPerSecond)
+    try c.encodeIfPresent(nonFiniteTensor, forKey: .nonFiniteTensor)
+    if nonFinite { try c.encode(true, forKey: .nonFinite) }
+  }
+}
+
+/// One line of log.jsonl after an evaluation on the validation split.
+public struct EvaluationRecord: Codable, Equatable {
+  public var step: Int
+  public var meanIoU: Double
+  public var pixelAccuracy: Double
+  public var meanAccuracy: Double
+  public var frequencyWeightedIoU: Double
+
+  enum CodingKeys: String, CodingKey {
+    case step
+    case meanIoU = "val_miou"
+    case pixelAccuracy = "val_pixel_acc"
+    case meanAccuracy = "val_mean_acc"
+    case
+      frequencyWeightedIoU = "val_fwiou"
+  }
+}
+
+/// Any line of log.jsonl as the plots read it back: every field optional.
+struct LogLine: Decodable {
+  var step: Double?
+  var loss: Double?
+  var valMeanIoU: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case step, loss
+    case valMeanIoU = "val_miou"
+  }
+}
