@@ -96,7 +96,7 @@ def make_model(args, height, width):
     if resolution != 32 and (height % 32 or width % 32):
         # The seed class's skip additions fail otherwise (250x250: 14 vs 15 at pool4).
         sys.exit(f"error: {args.model} needs sides that are multiples of 32, got {args.size}")
-    seed_fcn = load_seed_fcn(args.seed_fcn)
+    seed_fcn = load_seed_fcn(args.course_fcn)
     factory = {8: seed_fcn.FCN8, 16: seed_fcn.FCN16, 32: seed_fcn.FCN32}[resolution]
     torch.manual_seed(0)
     return factory(args.classes)  # FCN8/16/32(num_class): the class count is the only argument

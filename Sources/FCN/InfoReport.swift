@@ -33,6 +33,9 @@ public struct ModelInfo: Sendable {
   public var weightBytes: Int
   public var inferenceBytes: Int
   public var trainingBytes: Int
+  /// The same step when SGD updates each parameter during backward (`fcn train`'s default
+  /// with SGD and --accumulate 1): no gradient per parameter, one transient for the largest.
+  public var trainingBytesUpdatingDuringBackward: Int
   /// Plain-words notes on the geometry (pad 100, 7×7 fc6, the course code's failure sizes).
   public var notes: [String]
 }
@@ -79,6 +82,7 @@ public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 
     parameterCount: model.parameterCount, trainableParameterCount: memory.trainableParameters,
     forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
     weightBytes: memory.weights, inferenceBytes: memory.inference, trainingBytes: memory.training,
+    trainingBytesUpdatingDuringBackward: memory.trainingDuringBackward,
     notes: geometryNotes(config, model: model, height: height, width: width))
 }
 
@@ -89,7 +93,7 @@ public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 
 /// and its blocked weight gradient). Checked against the buffer pool's high-water mark after two steps (full fcn8s at 375×500:
 /// estimate within 15% of it; see ModelInfoMemoryTests).
 private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
-  weights: Int, inference: Int, training: Int, trainableParameters: Int
+  weights: Int, inference: Int, training: Int, trainingDuringBackward: Int, trainableParameters: Int
 ) {
   let block = Engine.isa.hasAVX512 ? 16 : 8
   func blocked(_ s: [Int]) -> Int { 4 * s[0] * ((s[1] + block - 1) / block * block) * s[2] * s[3] }
@@ -148,7 +152,8 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   // ReLU's dy, dx, a layout copy, the pool's dx); +10% for the pool's exact-size buckets.
   let activations = (kept + 2 * logits + 5 * largest) * 11 / 10
   let training = weights + 2 * 4 * usedTrainable + 2 * largestLayer + activations
-  return (weights, inference, training, trainable)
+  let duringBackward = training - 4 * usedTrainable + largestLayer
+  return (weights, inference, training, duringBackward, trainable)
 }
 
 /// `fcn info` as text.
@@ -184,7 +189,8 @@ public func infoReport(config: ModelConfig, height: Int, width: Int, batch: Int 
     parameters: \(grouped(info.parameterCount)) (\(grouped(info.trainableParameterCount)) trainable)
     forward: \(gflops(info.forwardFLOPs)) GFLOP at this size and batch (convolutions and deconvolutions, 2 per multiply-add)
     memory (fp32, estimate): weights \(mib(info.weightBytes)); inference \(mib(info.inferenceBytes)); \
-    training step with SGD momentum \(mib(info.trainingBytes))
+    training step with SGD momentum \(mib(info.trainingBytes)) \
+    (\(mib(info.trainingBytesUpdatingDuringBackward)) updating during backward, fcn train's default)
 
     why the geometry is what it is:
 

@@ -80,7 +80,13 @@ public final class FCNModel: SegmentationModel {
       position[node.name] = i
       let inputs = node.inputs.map { values[position[$0]!]! }
       values[i] = try node.op.run(inputs, node: node, image: x)
-      for input in node.inputs where lastUse[position[input]!] == i { values[position[input]!] = nil }
+      for input in node.inputs where lastUse[position[input]!] == i {
+        let value = values[position[input]!]!.value
+        values[position[input]!] = nil
+        // Forward is done with it; an activation backward can rebuild (BatchNorm + ReLU output)
+        // gives its storage back now, unless another node's value is the same tensor (in place).
+        if value.recompute != nil, !values.contains(where: { $0?.value === value }) { value.release() }
+      }
     }
     return values[nodes.count - 1]!
   }

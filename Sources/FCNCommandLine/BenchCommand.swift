@@ -37,6 +37,10 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Timed repeats of each convolution pass.") var repeats: Int = 10
   @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
   @Option(help: "Compute precision.") var precision = Precision.fp32
+  @Option(
+    help:
+      "For --mode train: when SGD updates each weight: immediate (as soon as backward has its gradient, so no gradient is kept per parameter; what fcn train does) or after-backward."
+  ) var update = WeightUpdateTiming.immediate
   @Flag(help: "Print JSON only.") var json = false
 
   /// Classes when --classes is not given (VOC's 21).
@@ -87,7 +91,8 @@ struct BenchCommand: ParsableCommand {
     let config = try modelOptions.config(classes: Self.defaultClasses)
     let name = config.model
     let bench = ModelBenchmark(
-      config: config, height: s.height, width: s.width, batch: batch, mode: mode, warmup: warmup, steps: steps)
+      config: config, height: s.height, width: s.width, batch: batch, mode: mode, warmup: warmup, steps: steps,
+      immediateUpdate: update == .immediate)
     let result = try bench.run()
     // The limit is measured after the model so that the peak RSS reported is the model's own.
     let limit = convolutionLimit(try ConvBenchmark(warmup: 2, repeats: 10).run(), mode: mode)

@@ -29,3 +29,4 @@ extension Normalization: ExpressibleByArgument {}
 extension DataSplit: ExpressibleByArgument {}
 extension ModelBenchmark.Mode: ExpressibleByArgument {}
 extension BenchCommand.Op: ExpressibleByArgument {}
+extension WeightUpdateTiming: ExpressibleByArgument {}

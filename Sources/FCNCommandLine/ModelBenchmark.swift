@@ -18,6 +18,9 @@ struct ModelBenchmark {
   var mode: Mode
   var warmup: Int
   var steps: Int
+  /// Train mode: update each parameter as soon as its gradient is complete (`ImmediateUpdate`,
+  /// what `fcn train` does with SGD and --accumulate 1) or after the whole backward pass.
+  var immediateUpdate = true
 
   struct Result {
     var stepSeconds: Spread
@@ -48,12 +51,21 @@ struct ModelBenchmark {
     case .infer:
       step = { _ = try model(Variable(image)) }
     case .train:
+      let immediate = ImmediateUpdate(model.parameters) { optimizer.update($0, gradient: $1) }
       step = {
-        for p in model.parameters { p.zeroGrad() }
-        let tape = Tape()
-        let loss = try tape.record { try softmaxCrossEntropy(model(Variable(image)), labels: labels) }
-        try tape.backward(from: loss)
-        try optimizer.step()
+        if immediateUpdate {
+          try immediate.during {
+            let tape = Tape()
+            let loss = try tape.record { try softmaxCrossEntropy(model(Variable(image)), labels: labels) }
+            try tape.backward(from: loss)
+          }
+        } else {
+          for p in model.parameters { p.zeroGrad() }
+          let tape = Tape()
+          let loss = try tape.record { try softmaxCrossEntropy(model(Variable(image)), labels: labels) }
+          try tape.backward(from: loss)
+          try optimizer.step()
+        }
       }
     }
     // As `fcn eval` and `fcn predict` run: inference keeps blocked weight copies between passes.

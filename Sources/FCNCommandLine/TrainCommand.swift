@@ -32,18 +32,26 @@ struct TrainArguments: ParsableArguments {
   @Option(help: "Images per batch.") var batch = 8
   @Option(help: "Epochs to train (default 1 unless --steps).") var epochs: Int?
   @Option(help: "Optimiser steps to train (overrides --epochs).") var steps: Int?
-  @Option(help: "Optimiser.") var optimizer = OptimizerKind.sgd
+  @Option(
+    help:
+      "Optimiser. sgd with --accumulate 1 and no --clip-norm updates each weight during backward, as soon as its gradient is complete, so no gradient is kept per weight (the model's size in memory saved; same weights bit for bit)."
+  ) var optimizer = OptimizerKind.sgd
   @Option(help: "Base learning rate.") var lr: Float = 0.01
   @Option(help: "SGD momentum.") var momentum: Float = 0.9
   @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).") var weightDecay: Float = 5e-4
   @Option(help: "Learning-rate schedule: poly (power 0.9), step (×0.1 at each third), cosine (to 0) or constant.")
   var schedule = ScheduleKind.poly
   @Option(help: "Linear warm-up steps.") var warmup = 0
-  @Option(help: "Clip gradients to this global L2 norm.") var clipNorm: Float?
+  @Option(
+    help: "Clip gradients to this global L2 norm (needs every gradient first: SGD then updates after backward).")
+  var clipNorm: Float?
   @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights:
     String?
   @Option(help: "Compute precision.") var precision = Precision.fp32
-  @Option(help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
+  @Option(
+    help:
+      "Batches per optimiser step (gradient accumulation; above 1, gradients are kept and SGD updates after backward)."
+  ) var accumulate = 1
   @Option(
     name: .customLong("init"),
     help: "Initial weights: a .pth/.safetensors (torchvision VGG, a state_dict, or a run's checkpoint).") var initFrom:

@@ -50,7 +50,10 @@ public final class Tape {
 }
 
 /// Whether an op with these inputs must record a backward step.
+/// Each parameter under an `ImmediateUpdate` counts the recorded use, whose backward will add
+/// one part of its gradient.
 func recording(_ inputs: Variable?...) -> Tape? {
-  guard let tape = Tape.current else { return nil }
-  return inputs.contains { $0?.requiresGrad == true } ? tape : nil
+  guard let tape = Tape.current, inputs.contains(where: { $0?.requiresGrad == true }) else { return nil }
+  for case let p as Parameter in inputs where p.immediate != nil && p.requiresGrad { p.pendingUses += 1 }
+  return tape
 }

@@ -33,6 +33,10 @@ public final class Parameter: Variable {
   public var trainable: Bool
   /// True while `grad` holds zeros only, so the next backward can write instead of add.
   var gradIsZero = true
+  /// While an `ImmediateUpdate` runs: it, and how many recorded uses have yet to add their
+  /// part of the gradient.
+  var immediate: ImmediateUpdate?
+  var pendingUses = 0
   /// Inside `keepingInferenceCopies`: the weight in the layout a tape-less forward wants.
   var keepsInferenceCopy = false { didSet { if !keepsInferenceCopy { inferenceCopy = nil } } }
   private var inferenceCopy: Tensor?
@@ -57,10 +61,11 @@ public final class Parameter: Variable {
     try self.init(name, Tensor(shape: shape, values: values), trainable: trainable)
   }
 
-  /// The gradient storage, allocated (zeroed) on first use and kept across steps.
+  /// The gradient storage, allocated (zeroed) on first use and kept across steps; under an
+  /// `ImmediateUpdate` a transient buffer, uninitialised since the first write overwrites it.
   public func gradient() throws -> Tensor {
     if let g = grad { return g }
-    let g = try Tensor.zeros(like: value.desc)
+    let g = try immediate != nil ? Tensor(desc: value.desc) : Tensor.zeros(like: value.desc)
     grad = g
     gradIsZero = true
     return g
@@ -80,6 +85,7 @@ public final class Parameter: Variable {
     } else {
       try addInPlace(dst, g.reordered(to: dst.desc))
     }
+    try immediate?.added(to: self)
   }
 
   /// Adds `g`, whose plain form is `plain` (e.g. a conv's GOIHW view of this OIHW weight), with
@@ -92,6 +98,7 @@ public final class Parameter: Variable {
     } else {
       try addInPlace(dst, Tensor(viewing: g.reordered(to: plain), as: value.desc))
     }
+    try immediate?.added(to: self)
   }
 
   public var values: [Float] { get throws { try value.toArray() } }

@@ -14,8 +14,38 @@ public final class Tensor {
   public let shape: [Int]
   public let dtype: DType
   public let desc: MemoryDesc
-  public let buffer: Buffer
+  private var storage: Buffer?
   private var _memory: dnnl_memory_t?
+
+  /// The storage. A tensor whose storage was `release()`d must be `materialize()`d first.
+  public var buffer: Buffer {
+    guard let storage else { preconditionFailure("tensor \(desc) read after release() without materialize()") }
+    return storage
+  }
+
+  /// How to compute this tensor's values again into fresh storage after `release()`; set by the
+  /// op that made it when that is much cheaper than keeping it (BatchNorm's output from its
+  /// input). Only tensors with a recipe can be released.
+  public var recompute: ((Tensor) throws -> Void)?
+
+  /// Whether the storage is currently gone (released and not materialized again).
+  public var isReleased: Bool { storage == nil }
+
+  /// Gives the storage back to the pool, keeping the recipe: for activations that forward no
+  /// longer reads and backward can rebuild when it gets there.
+  public func release() {
+    guard recompute != nil, storage != nil else { return }
+    if let m = _memory { dnnl_memory_destroy(m) }
+    _memory = nil
+    storage = nil
+  }
+
+  /// Brings back released storage by running the recipe; a no-op when the values are here.
+  public func materialize() throws {
+    guard storage == nil, let recompute else { return }
+    storage = Buffer(byteCount: desc.byteSize)
+    try recompute(self)
+  }
 
   /// Uninitialised storage with the layout `desc` describes.
   public init(desc: MemoryDesc) throws {
@@ -25,7 +55,7 @@ public final class Tensor {
     self.desc = desc
     self.shape = desc.dims
     self.dtype = dtype
-    self.buffer = Buffer(byteCount: desc.byteSize)
+    self.storage = Buffer(byteCount: desc.byteSize)
   }
 
   init(desc: MemoryDesc, sharing buffer: Buffer) throws {
@@ -35,7 +65,7 @@ public final class Tensor {
     self.desc = desc
     self.shape = desc.dims
     self.dtype = dtype
-    self.buffer = buffer
+    self.storage = buffer
   }
 
   /// Uninitialised storage in the plain (row-major, NCHW for 4-D) layout.

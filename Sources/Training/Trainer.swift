@@ -158,8 +158,9 @@ public final class Trainer {
     let slots = Double(options.optimizer.stateSlots)
     let loaderBuffers =
       Double(2 * max(1, options.workers) + 1) * Double(batch) * Double(height) * Double(width) * (3 * 4 + 4 + 3)
+    let saved = Double(options.updatesDuringBackward ? model.gradientBytesSavedDuringBackward : 0)
     let total =
-      Double(model.trainingBytes(batch: batch, height: height, width: width)) + slots * params + loaderBuffers
+      Double(model.trainingBytes(batch: batch, height: height, width: width)) - saved + slots * params + loaderBuffers
     return total >= Double(Int64.max) ? Int64.max : Int64(total)
   }
 }

@@ -25,6 +25,8 @@ final class TrainingSession {
   /// The step `last` holds: a run that stops on a non-finite loss says what it kept.
   var lastSavedStep: Int?
   let progress: ProgressBar
+  /// SGD applied to each parameter during backward (see UpdateDuringBackward), or nil.
+  let immediate: ImmediateUpdate?
 
   var model: TrainableModel { trainer.model }
   var options: TrainOptions { trainer.options }
@@ -48,6 +50,7 @@ final class TrainingSession {
     self.log = log
     self.lastSavedStep = lastSavedStep
     progress = ProgressBar(total: data.totalSteps, label: "train")
+    immediate = updateDuringBackward(trainer.options, optimizer, trainer.model.parameters)
   }
 
   /// The loop over epochs and batches, then the final evaluation and run-folder outputs.
@@ -94,11 +97,19 @@ final class TrainingSession {
     if micro == 0 { for p in model.parameters { p.zeroGrad() } }
     let images = try imageTensor(batch)
     let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
-    let tape = Tape()
-    let loss = try tape.record {
-      try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: options.classWeights)
+    // Updating during backward needs this step's rate before backward starts.
+    if immediate != nil { optimizer.learningRate = schedule.learningRate(at: state.step) }
+    let loss = try immediate.during {
+      let tape = Tape()
+      let loss = try tape.record {
+        try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: options.classWeights)
+      }
+      // A non-finite loss must not reach the weights: with updates during backward, stop
+      // before backward (optimizerStep then refuses the step, as on the ordinary path).
+      guard immediate == nil || loss.value.floats[0].isFinite else { return loss }
+      try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(options.accumulate)]))
+      return loss
     }
-    try tape.backward(from: loss, seed: Tensor(shape: [1], values: [1 / Float(options.accumulate)]))
     lossSum += loss.value.floats[0] / Float(options.accumulate)
     micro += 1
   }
@@ -117,7 +128,7 @@ final class TrainingSession {
     }
     if let clip = options.clipNorm { clipGradNorm(model.parameters, maxNorm: clip) }
     optimizer.learningRate = lr
-    try optimizer.step()
+    if immediate == nil { try optimizer.step() }
     state.step += 1
     (state.epoch, state.batchInEpoch) = (position.epoch, position.batch)
     report(epoch: epoch, lr: lr)

@@ -5,6 +5,12 @@ extension BatchNorm2D: GraphOp {
   public func summary(_ node: GraphNode) -> String { "batch norm" }
   public var layer: Module? { self }
   public func run(_ inputs: [Variable], node: GraphNode, image: Variable) throws -> Variable { try self(inputs[0]) }
+  /// In training the output (with the in-place ReLU after it) is given back once forward is
+  /// done with it and rebuilt in backward from the input, which the convolution before already
+  /// counts: one activation per BatchNorm, not two.
+  public func memory(outputBytes: Int, inputs: [[Int]], output: [Int]) -> OpMemory {
+    OpMemory(training: 0, inference: outputBytes)
+  }
 }
 
 /// ReLU in place: it always follows a BatchNorm whose output nothing else reads.

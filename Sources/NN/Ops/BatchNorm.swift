@@ -59,6 +59,16 @@ public func batchNorm2d(
     }
     stats.batchesTracked += 1
   }
+  if tape != nil && training {
+    // Kept: the input (backward needs it) and the batch statistics. The output is what the next
+    // layer reads, and its backward-weights needs it again, but it is rebuilt from those three
+    // by a normalisation with the batch's own statistics, so the model lets it go after forward
+    // (one activation per BatchNorm instead of two). See batchNormOutput for why the rebuild
+    // gives the forward's bits.
+    y.recompute = { y in
+      try batchNormOutput(src, into: y, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: eps, name: name)
+    }
+  }
   let out = Variable(y, requiresGrad: tape != nil)
   tape?.push {
     guard let dy = out.grad else { return }
@@ -84,4 +94,28 @@ public func batchNorm2d(
     if beta.requiresGrad { try beta.accumulate(dbeta) }
   }
   return out
+}
+
+/// y = γ (x − mean) / √(variance + eps) + β with given statistics: the rebuild of a training
+/// BatchNorm's output from its kept input. oneDNN's batch-normalisation kernels apply the same
+/// normalisation code whether the statistics were just computed or passed in, so the result is
+/// the forward's output bit for bit (BatchNormRecomputeTests checks it for every layout).
+func batchNormOutput(
+  _ src: Tensor, into y: Tensor, gamma: Parameter, beta: Parameter, mean: Tensor, variance: Tensor, eps: Float,
+  name: String
+) throws {
+  let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
+  let key = "bn|\(dnnl_forward_inference.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
+  let p = try PrimitiveCache.shared.get(key) {
+    var pd: dnnl_primitive_desc_t?
+    try check(
+      dnnl_batch_normalization_forward_primitive_desc_create(
+        &pd, Engine.shared.engine, dnnl_forward_inference, src.desc.md, src.desc.md, eps, flags, nil),
+      "\(name) forward \(describe(src.shape))")
+    return try Primitive(pd: pd!, what: name)
+  }
+  try p.execute([
+    (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
+    (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
+  ])
 }

@@ -141,10 +141,13 @@ func convolutionCore(
   if let bias, fusedBias == nil { try addChannelBias(y, bias.value) }
 
   let out = Variable(y, requiresGrad: tape != nil)
+  // Backward reads the output only through the fused ReLU; not capturing it otherwise lets the
+  // output go as soon as nothing else holds it.
+  let reluOutput = fuseReLU ? y : nil
   tape?.push {
     guard var dy = out.grad else { return }
     out.grad = nil
-    if fuseReLU { dy = try reluBackward(dy, output: y) }
+    if let reluOutput { dy = try reluBackward(dy, output: reluOutput) }
     if x.requiresGrad {
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
         var pd: dnnl_primitive_desc_t?
@@ -172,6 +175,8 @@ func convolutionCore(
           "\(name) backward-weights primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_weights")
       }
+      // The input may have been released after forward (a BatchNorm output): rebuilt here.
+      try src.materialize()
       let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
       var args: [(Int32, Tensor)] = try [
         (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),

@@ -6,11 +6,20 @@ import Tensor
 public func relu(_ x: Variable, inPlace: Bool = false) throws -> Variable {
   let tape = recording(x)
   let y = inPlace ? x.value : try Tensor(desc: x.value.desc)
-  try reluForwardPrimitive(x.value.desc, training: tape != nil).execute([(DNNL_ARG_SRC, x.value), (DNNL_ARG_DST, y)])
+  let forward = try reluForwardPrimitive(x.value.desc, training: tape != nil)
+  try forward.execute([(DNNL_ARG_SRC, x.value), (DNNL_ARG_DST, y)])
+  if inPlace, tape != nil, let rebuild = y.recompute {
+    // An in-place ReLU over a rebuildable output (BatchNorm's) is part of the rebuild.
+    y.recompute = { t in
+      try rebuild(t)
+      try forward.execute([(DNNL_ARG_SRC, t), (DNNL_ARG_DST, t)])
+    }
+  }
   let out = Variable(y, requiresGrad: tape != nil)
   tape?.push {
     guard let dy = out.grad else { return }
     out.grad = nil
+    try y.materialize()
     try x.accumulate(reluBackward(dy, output: y))
   }
   return out

@@ -46,6 +46,9 @@ public func maxPool2d(
   if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
   try fwd.execute(args)
   let out = Variable(y, requiresGrad: tape != nil)
+  // Backward needs the layouts and the workspace, not the input's values: capturing only the
+  // descriptors lets the input go after forward.
+  let (srcDesc, yDesc) = (src.desc, y.desc)
   tape?.push {
     guard let dy = out.grad, let workspace else { return }
     out.grad = nil
@@ -53,7 +56,7 @@ public func maxPool2d(
       var pd: dnnl_primitive_desc_t?
       try check(
         dnnl_pooling_backward_primitive_desc_create(
-          &pd, Engine.shared.engine, dnnl_pooling_max, src.desc.md, y.desc.md, st, k, dil, pl, pr, fwd.pd, nil),
+          &pd, Engine.shared.engine, dnnl_pooling_max, srcDesc.md, yDesc.md, st, k, dil, pl, pr, fwd.pd, nil),
         "\(name) backward")
       return try Primitive(pd: pd!, what: "\(name) bwd")
     }

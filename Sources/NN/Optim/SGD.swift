@@ -25,23 +25,32 @@ public final class SGD: Optimizer {
 
   public func step() throws {
     for p in parameters {
-      withValueAndGradient(p) { w, g, n in
-        let first = buffers[p.name] == nil
-        let slot = buffers[p.name] ?? Slot(zeros: n)
-        let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
-        slot.values.withUnsafeMutableBufferPointer { b in
-          for i in 0..<n {
-            var d = g[i] + wd * w[i]
-            if mu != 0 {
-              b[i] = first ? d : mu * b[i] + (1 - damp) * d
-              d = nesterov ? d + mu * b[i] : b[i]
-            }
-            w[i] -= lr * d
-          }
+      withValueAndGradient(p) { w, g, n in update(p, w, g, n) }
+    }
+  }
+
+  /// The update of one parameter from its complete gradient `g` (plain layout), for
+  /// `ImmediateUpdate`: the same arithmetic as `step()`, parameter by parameter.
+  public func update(_ p: Parameter, gradient g: Tensor) {
+    guard p.trainable else { return }
+    update(p, p.value.floats, g.floats, p.value.count)
+  }
+
+  private func update(_ p: Parameter, _ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
+    let first = buffers[p.name] == nil
+    let slot = buffers[p.name] ?? Slot(zeros: n)
+    let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
+    slot.values.withUnsafeMutableBufferPointer { b in
+      for i in 0..<n {
+        var d = g[i] + wd * w[i]
+        if mu != 0 {
+          b[i] = first ? d : mu * b[i] + (1 - damp) * d
+          d = nesterov ? d + mu * b[i] : b[i]
         }
-        if mu != 0 && first { buffers[p.name] = slot }
+        w[i] -= lr * d
       }
     }
+    if mu != 0 && first { buffers[p.name] = slot }
   }
 
   public func stateDict() -> [String: [Float]] {
