@@ -18,9 +18,11 @@ public func add(_ a: Variable, _ b: Variable, name: String = "add") throws -> Va
   return out
 }
 
-/// `alg`(src0, src1) into a new tensor in src0's layout.
-func binary(_ alg: dnnl_alg_kind_t, _ src0: Tensor, _ src1: Tensor) throws -> Tensor {
-  let y = try Tensor(desc: src0.desc)
+/// `alg`(src0, src1) into `dst` (a new tensor in src0's layout unless given; src0 itself for
+/// in place). src1 may broadcast (e.g. a [1, C, 1, 1] bias).
+@discardableResult
+func binary(_ alg: dnnl_alg_kind_t, _ src0: Tensor, _ src1: Tensor, into dst: Tensor? = nil) throws -> Tensor {
+  let y = try dst ?? Tensor(desc: src0.desc)
   let p = try PrimitiveCache.shared.get("binary|\(alg.rawValue)|\(src0.desc.key)|\(src1.desc.key)|\(y.desc.key)") {
     var pd: dnnl_primitive_desc_t?
     try check(

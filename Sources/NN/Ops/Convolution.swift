@@ -202,15 +202,6 @@ func convWeightPlainDesc(_ ws: [Int], groups: Int) throws -> MemoryDesc {
 
 /// y[n, c, h, w] += bias[c] in place, in y's own layout (oneDNN's binary add with broadcast).
 func addChannelBias(_ y: Tensor, _ bias: Tensor) throws {
-  let dims = y.shape
-  let b = try Tensor(viewing: bias, as: MemoryDesc([1, dims[1], 1, 1], .f32, dnnl_abcd))
-  let p = try PrimitiveCache.shared.get("bias_add|\(y.desc.key)") {
-    var pd: dnnl_primitive_desc_t?
-    try check(
-      dnnl_binary_primitive_desc_create(
-        &pd, Engine.shared.engine, dnnl_binary_add, y.desc.md, b.desc.md, y.desc.md, nil),
-      "bias add on \(y.desc)")
-    return try Primitive(pd: pd!, what: "bias_add")
-  }
-  try p.execute([(DNNL_ARG_SRC_0, y), (DNNL_ARG_SRC_1, b), (DNNL_ARG_DST, y)])
+  let b = try Tensor(viewing: bias, as: MemoryDesc([1, y.shape[1], 1, 1], .f32, dnnl_abcd))
+  try binary(dnnl_binary_add, y, b, into: y)
 }
