@@ -80,10 +80,10 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
 /// The training options a run folder's config.json records, if it has one (one this version
 /// cannot read counts as none). Options it can read must be valid: they size data sets.
 func readTrainOptions(_ folder: RunFolder) throws -> TrainOptions? {
+  /// config.json's part this reads (its "model" part is the model's own configuration).
+  struct RunConfig: Decodable { var train: TrainOptions }
   guard let data = FileManager.default.contents(atPath: folder.config.path),
-    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let train = object["train"],
-    let trainData = try? JSONSerialization.data(withJSONObject: train),
-    let options = try? JSONDecoder().decode(TrainOptions.self, from: trainData)
+    let options = try? JSONDecoder().decode(RunConfig.self, from: data).train
   else { return nil }
   do { try options.validate() } catch {
     throw DataError(file: folder.config.path, problem: "the run's training options are invalid: \(error)")
