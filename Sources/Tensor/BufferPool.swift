@@ -2,8 +2,7 @@ import Foundation
 
 /// Recycles tensor storage by size class, so that a training step that repeats the shapes of the
 /// previous one takes every buffer from the pool and allocates nothing new, and so that a request
-/// reuses an idle buffer of its own or a somewhat larger class instead of leaving it idle next
-/// to a fresh one.
+/// can reuse an idle buffer of a nearby size instead of leaving it idle next to a fresh one.
 public final class BufferPool {
   public static let shared = BufferPool()
 
@@ -46,44 +45,22 @@ public final class BufferPool {
     return (n + unit - 1) & ~(unit - 1)
   }
 
-  /// How many classes above its own a request may take an idle buffer from: 24 classes is up
-  /// to 8× the request. Exact classes alone left course-fcn8 256² b2 training with 726 MiB in
-  /// the pool for 468 MiB in use, because the sizes of one network are mostly 2× or 4× apart
-  /// (channels double as the resolution halves) and backward asks for sizes that forward's
-  /// freed buffers do not match. Taking a larger idle buffer costs its slack while held, but
-  /// beats a fresh allocation next to it: pool 726 → 544 MiB, peak RSS 953 → 772 MiB (8
-  /// classes up, 2×: 592 MiB; 12: 579; 40: 559, the slack starting to cost more than it saves).
-  static var classesUp = 24
-
-  /// A buffer for `bytes`, and the size it holds (to give back): an idle one of the request's
-  /// class or of up to `classesUp` classes above, else a fresh one of the request's class.
-  func take(_ bytes: Int) -> (pointer: UnsafeMutableRawPointer, size: Int) {
-    let want = Self.sizeClass(bytes)
+  func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+    let size = Self.sizeClass(bytes)
     lock.lock()
     defer { lock.unlock() }
-    var size = want
-    var found: UnsafeMutableRawPointer?
-    for _ in 0...Self.classesUp {
-      if var list = free[size], let entry = list.popLast() {
-        free[size] = list.isEmpty ? nil : list
-        found = entry.pointer
-        break
-      }
-      size = Self.sizeClass(size + 1)
-    }
-    if found == nil {
-      size = want
-      allocations += 1
-      bytesAllocated += size
-      found = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
-    }
     bytesInUse += size
     peakBytesInUse = max(peakBytesInUse, bytesInUse)
     recentPeakBytesInUse = max(recentPeakBytesInUse, bytesInUse)
-    return (found!, size)
+    if var list = free[size], let entry = list.popLast() {
+      free[size] = list.isEmpty ? nil : list
+      return entry.pointer
+    }
+    allocations += 1
+    bytesAllocated += size
+    return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
   }
 
-  /// Takes back a buffer with the size `take` said it holds.
   func give(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
     let size = Self.sizeClass(bytes)
     lock.lock()
@@ -134,13 +111,11 @@ public final class BufferPool {
 public final class Buffer {
   public let pointer: UnsafeMutableRawPointer
   public let byteCount: Int
-  /// The size class actually held, which may be above `byteCount`'s own.
-  let heldBytes: Int
 
   public init(byteCount: Int) {
     self.byteCount = byteCount
-    (pointer, heldBytes) = BufferPool.shared.take(byteCount)
+    pointer = BufferPool.shared.take(byteCount)
   }
 
-  deinit { BufferPool.shared.give(pointer, heldBytes) }
+  deinit { BufferPool.shared.give(pointer, byteCount) }
 }
