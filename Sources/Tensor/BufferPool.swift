@@ -1,8 +1,7 @@
 import Foundation
 
-/// Recycles tensor storage by size class, so that a training step that repeats the shapes of the
-/// previous one takes every buffer from the pool and allocates nothing new, and so that a request
-/// can reuse an idle buffer of a nearby size instead of leaving it idle next to a fresh one.
+/// Recycles tensor storage by size (rounded to 64 bytes), so that a training step that repeats
+/// the shapes of the previous one takes every buffer from the pool and allocates nothing new.
 public final class BufferPool {
   public static let shared = BufferPool()
 
@@ -33,17 +32,12 @@ public final class BufferPool {
   /// 64-byte alignment: what AVX-512 loads want, and more than AVX2 needs.
   static let alignment = 64
 
-  /// The size actually allocated for a request: 64-byte steps up to 4 KiB, above that the next
-  /// m·2^k with m in 8...16, so at most 1/8 of a buffer is wasted while the few hundred distinct
-  /// activation and gradient sizes of a network fall into far fewer classes that share buffers.
-  static func sizeClass(_ bytes: Int) -> Int {
-    let n = max(bytes, 1)
-    if n <= 4096 { return (n + 63) & ~63 }
-    // 2^(k+3) <= n < 2^(k+4): rounding up to a multiple of 2^k gives m·2^k with m in 8...16.
-    let k = Int.bitWidth - 1 - n.leadingZeroBitCount - 3
-    let unit = 1 << k
-    return (n + unit - 1) & ~(unit - 1)
-  }
+  /// The size actually allocated for a request: the next multiple of 64 bytes. Coarser classes
+  /// (m·2^k, m in 8...16, at most 1/8 waste) were measured and left out: the sizes of one
+  /// network are mostly 2× or 4× apart, so they shared nothing (course-fcn8 256² b2 training:
+  /// pool 725 → 726 MiB), and they broke the `fcn info` inference estimate, which replays this
+  /// pool with exact sizes (docs/benchmarks.md).
+  static func sizeClass(_ bytes: Int) -> Int { (max(bytes, 1) + 63) & ~63 }
 
   func take(_ bytes: Int) -> UnsafeMutableRawPointer {
     let size = Self.sizeClass(bytes)
