@@ -38,9 +38,15 @@ struct PredictCommand: ParsableCommand {
     var logits: [Float] = []
     var logitShape: [Int]?
     let memory = InferenceMemoryCheck(model: loaded.model)
+    var size: (Int, Int)?
     try keepingInferenceCopies(of: loaded.model.parameters) {
       for file in files {
         let image = try readImage(file)
+        if size.map({ $0 != (image.height, image.width) }) ?? true {
+          // A folder of many image sizes must not keep every size's buffers in the pool.
+          BufferPool.shared.trimForNewShapes()
+          size = (image.height, image.width)
+        }
         try memory.check(height: image.height, width: image.width, file: file)
         var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
         normalization.write(image, into: &planes, offset: 0)

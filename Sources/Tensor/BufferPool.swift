@@ -1,32 +1,54 @@
 import Foundation
 
-/// Recycles tensor storage by byte size, so that a training step that repeats the shapes of the
-/// previous one takes every buffer from the pool and allocates nothing new.
+/// Recycles tensor storage by size (rounded to 64 bytes), so that a training step that repeats
+/// the shapes of the previous one takes every buffer from the pool and allocates nothing new.
 public final class BufferPool {
   public static let shared = BufferPool()
 
-  private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+  /// Idle buffers by class size, each with the tick of its return (for trimming oldest first).
+  private var free: [Int: [(pointer: UnsafeMutableRawPointer, tick: Int)]] = [:]
+  private var tick = 0
   private let lock = NSLock()
   /// Fresh allocations so far; tests compare it before and after a step.
   public private(set) var allocations = 0
+  /// Bytes held from the system (in use plus idle), counted in class sizes.
   public private(set) var bytesAllocated = 0
-  /// Bytes handed out and not yet given back, and the most that ever were at once: the gap
-  /// between `peakBytesInUse` and `bytesAllocated` is what exact-size recycling costs.
+  /// Bytes handed out and not yet given back (class sizes, i.e. what is really held), and the
+  /// most that ever were at once: the gap between `peakBytesInUse` and `bytesAllocated` is what
+  /// recycling leaves idle.
   public private(set) var bytesInUse = 0
   public private(set) var peakBytesInUse = 0
+  /// The most bytes in use at once since the last `trimForNewShapes()`.
+  public private(set) var recentPeakBytesInUse = 0
+  /// Bytes in idle buffers, waiting for a request of their class.
+  public var bytesIdle: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return bytesAllocated - bytesInUse
+  }
+
+  public init() {}
 
   /// 64-byte alignment: what AVX-512 loads want, and more than AVX2 needs.
   static let alignment = 64
 
+  /// The size actually allocated for a request: the next multiple of 64 bytes. Coarser classes
+  /// (m·2^k, m in 8...16, at most 1/8 waste) were measured and left out: the sizes of one
+  /// network are mostly 2× or 4× apart, so they shared nothing (course-fcn8 256² b2 training:
+  /// pool 725 → 726 MiB), and they broke the `fcn info` inference estimate, which replays this
+  /// pool with exact sizes (docs/benchmarks.md).
+  static func sizeClass(_ bytes: Int) -> Int { (max(bytes, 1) + 63) & ~63 }
+
   func take(_ bytes: Int) -> UnsafeMutableRawPointer {
-    let size = max(bytes, 1)
+    let size = Self.sizeClass(bytes)
     lock.lock()
     defer { lock.unlock() }
     bytesInUse += size
     peakBytesInUse = max(peakBytesInUse, bytesInUse)
-    if var list = free[size], let p = list.popLast() {
-      free[size] = list
-      return p
+    recentPeakBytesInUse = max(recentPeakBytesInUse, bytesInUse)
+    if var list = free[size], let entry = list.popLast() {
+      free[size] = list.isEmpty ? nil : list
+      return entry.pointer
     }
     allocations += 1
     bytesAllocated += size
@@ -34,21 +56,48 @@ public final class BufferPool {
   }
 
   func give(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+    let size = Self.sizeClass(bytes)
     lock.lock()
-    bytesInUse -= max(bytes, 1)
-    free[max(bytes, 1), default: []].append(p)
+    bytesInUse -= size
+    tick += 1
+    free[size, default: []].append((p, tick))
     lock.unlock()
   }
 
-  /// Returns every pooled buffer to the system (e.g. between unrelated jobs).
-  public func trim() {
+  /// Returns idle buffers to the system, the longest idle first, until at most `limit` idle
+  /// bytes remain; `trim()` returns them all (e.g. between unrelated jobs).
+  public func trim(keepingAtMost limit: Int = 0) {
     lock.lock()
     defer { lock.unlock() }
-    for (size, list) in free {
-      for p in list { p.deallocate() }
-      bytesAllocated -= size * list.count
+    trimLocked(keepingAtMost: limit)
+  }
+
+  private func trimLocked(keepingAtMost limit: Int) {
+    var idle = bytesAllocated - bytesInUse
+    guard idle > max(limit, 0) else { return }
+    var all = free.flatMap { size, list in list.map { (size: size, pointer: $0.pointer, tick: $0.tick) } }
+    all.sort { $0.tick > $1.tick }  // newest first: popLast() below takes the oldest
+    while idle > max(limit, 0), let oldest = all.popLast() {
+      oldest.pointer.deallocate()
+      bytesAllocated -= oldest.size
+      idle -= oldest.size
     }
-    free = [:]
+    free = Dictionary(grouping: all, by: \.size).mapValues { list in
+      list.reversed().map { (pointer: $0.pointer, tick: $0.tick) }  // oldest first, as give() appends
+    }
+  }
+
+  /// Call where the shapes change, e.g. before each new image size in full-image evaluation.
+  /// Keeps at most as many idle bytes as the work since the previous call needed at once beyond
+  /// what is still held (roughly one pass at the last size, which the next size of a similar
+  /// scale mostly reuses) and returns the rest, the longest idle first: without it, every size
+  /// seen leaves its buffers in the pool forever. Idle bytes so stay below twice the largest
+  /// single-size working set however many sizes go through.
+  public func trimForNewShapes() {
+    lock.lock()
+    defer { lock.unlock() }
+    trimLocked(keepingAtMost: recentPeakBytesInUse - bytesInUse)
+    recentPeakBytesInUse = bytesInUse
   }
 }
 

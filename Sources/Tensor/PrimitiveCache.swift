@@ -49,26 +49,48 @@ public final class Primitive {
 }
 
 /// Primitives created once per (op, shapes, layouts, dtype, attributes) and reused: creating a
-/// oneDNN primitive descriptor costs far more than running a small primitive.
+/// oneDNN primitive descriptor costs far more than running a small primitive. Bounded, least
+/// recently used out first, because every input size brings its own primitives (and their
+/// descriptors' memory): evaluation over images of many sizes must not keep them all forever.
 public final class PrimitiveCache {
   public static let shared = PrimitiveCache()
-  private var entries: [String: Primitive] = [:]
+  /// Each entry with the tick of its last use, for eviction.
+  private var entries: [String: (primitive: Primitive, used: Int)] = [:]
+  private var tick = 0
   private let lock = NSLock()
+  /// Far more than one network's primitives at one input size (a course-fcn8 or fcn8s training
+  /// step creates about 150), so a training loop never evicts what its next step needs.
+  public let capacity: Int
 
   public private(set) var misses = 0
+  public private(set) var evictions = 0
+
+  public init(capacity: Int = 1024) {
+    self.capacity = max(capacity, 1)
+  }
 
   public func get(_ key: String, create: () throws -> Primitive) rethrows -> Primitive {
     lock.lock()
-    if let p = entries[key] {
+    tick += 1
+    if let entry = entries[key] {
+      entries[key] = (entry.primitive, tick)
       lock.unlock()
-      return p
+      return entry.primitive
     }
     lock.unlock()
     let p = try create()
     lock.lock()
-    entries[key] = p
+    defer { lock.unlock() }
+    tick += 1
+    entries[key] = (p, tick)
     misses += 1
-    lock.unlock()
+    if entries.count > capacity,
+      let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key
+    {
+      // A linear scan, but only on a miss when full, next to the far costlier primitive creation.
+      entries[oldest] = nil
+      evictions += 1
+    }
     return p
   }
 
@@ -76,5 +98,12 @@ public final class PrimitiveCache {
     lock.lock()
     defer { lock.unlock() }
     return entries.count
+  }
+
+  /// Whether `key` is cached, without counting as a use.
+  public func contains(_ key: String) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries[key] != nil
   }
 }

@@ -44,8 +44,15 @@ public func evaluate(
       batchSize: 1, shuffle: false, workers: workers, augmentation: .evaluation(), normalization: normalization))
   let stream = loader.batches(epoch: 0)
   var done = 0
+  var shape: [Int]?
   try keepingInferenceCopies(of: model.parameters) {
     while let batch = try stream.next() {
+      if batch.imageShape != shape {
+        // Every image size needs buffers of its own sizes: without a trim at each change, a
+        // data set of many sizes would leave all of them idle in the pool.
+        BufferPool.shared.trimForNewShapes()
+        shape = batch.imageShape
+      }
       let logits = try model(Variable(imageTensor(batch)))
       let predicted = try argmaxLabels(logits.value)
       try matrix.accumulate(predictions: predicted, targets: batch.labels)

@@ -1,3 +1,4 @@
+import CDNNL
 import NN
 import SeededRandom
 import Tensor
@@ -43,6 +44,35 @@ final class TrainingStepTests: XCTestCase {
     XCTAssertEqual(BufferPool.shared.allocations, allocations, "steps 3-5 must take every buffer from the pool")
     XCTAssertEqual(PrimitiveCache.shared.misses, primitives, "steps 3-5 must reuse every primitive")
     XCTAssertLessThan(losses.last!, losses.first!, "training should reduce the loss: \(losses)")
+  }
+
+  /// A full primitive cache evicts the least recently used, never what the current step needs:
+  /// after filling it with unrelated entries, steps 3-5 still create no primitive.
+  func testAFullPrimitiveCacheKeepsTheStepsPrimitives() throws {
+    var rng = Xoshiro256(seed: 3)
+    let (c1, c2, bn, up) = try makeNet(&rng)
+    let image = try Tensor(shape: [2, 3, 12, 12], values: (0..<864).map { _ in rng.nextUnitFloat() })
+    let labels = try Tensor(shape: [2, 12, 12], labels: (0..<288).map { _ in Int32(rng.next() % 5) })
+    let cache = PrimitiveCache.shared
+    let filler = try reorderPrimitive(MemoryDesc([4], .f32, dnnl_a), MemoryDesc([4], .f32, dnnl_a))
+    for i in 0..<cache.capacity { _ = cache.get("filler|\(i)") { filler } }
+    XCTAssertEqual(cache.count, cache.capacity)
+    func step() throws {
+      let tape = Tape()
+      let loss = try tape.record { () -> Variable in
+        let h = try maxPool2d(relu(bn(c1(Variable(image))), inPlace: true), kernel: 2)
+        return try softmaxCrossEntropy(up(c2(h)), labels: labels)
+      }
+      try tape.backward(from: loss)
+    }
+    let evictions = cache.evictions
+    try step()
+    try step()
+    XCTAssertGreaterThan(cache.evictions, evictions, "the steps' primitives must have pushed fillers out")
+    let misses = cache.misses
+    for _ in 0..<3 { try step() }
+    XCTAssertEqual(cache.misses, misses, "steps 3-5 must find every primitive in the full cache")
+    XCTAssertLessThanOrEqual(cache.count, cache.capacity)
   }
 
   func testConvolutionOutputsStayInBlockedLayout() throws {
