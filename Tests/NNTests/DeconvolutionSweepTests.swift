@@ -38,7 +38,7 @@ final class DeconvolutionSweepTests: XCTestCase {
           let y = try runWithSeed(r) { try convTranspose2d(xv, weight: wp, bias: bp, stride: g.s, padding: g.p) }
           let what = "deconv k\(g.k) s\(g.s) p\(g.p), \(c) classes, input \(xs)"
           XCTAssertEqual(y.shape, ys, what)
-          let (dxRef, dwRef, dbRef) = Self.deconvGradients(
+          let (dxRef, dwRef, dbRef) = Ref.convTranspose2dGradients(
             xs: xs, x: x, ws: ws, w: w, ys: ys, r: r, stride: g.s, pad: g.p)
           for (got, ref, part) in [
             (try doubles(y.value), yRef, "forward"), (try doubles(xv.grad), dxRef, "dx"),
@@ -53,45 +53,5 @@ final class DeconvolutionSweepTests: XCTestCase {
       }
     }
     print("deconvolution sweep: worst relative error \(worst.err) at \(worst.what)")
-  }
-
-  /// Gradients of sum(deconv(x, w) · r), written from the definition
-  /// y[n,o,i·s−p+a, j·s−p+b] += x[n,c,i,j] · w[c,o,a,b] — not from the forward reference.
-  static func deconvGradients(
-    xs: [Int], x: [Double], ws: [Int], w: [Double], ys: [Int], r: [Double], stride s: Int, pad p: Int
-  ) -> (dx: [Double], dw: [Double], db: [Double]) {
-    let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
-    let (o, kh, kw) = (ws[1], ws[2], ws[3])
-    let (oh, ow) = (ys[2], ys[3])
-    var dx = [Double](repeating: 0, count: x.count)
-    var dw = [Double](repeating: 0, count: w.count)
-    var db = [Double](repeating: 0, count: o)
-    for b0 in 0..<n {
-      for oc in 0..<o {
-        for i in 0..<oh * ow { db[oc] += r[(b0 * o + oc) * oh * ow + i] }
-      }
-      for ic in 0..<c {
-        for i in 0..<h {
-          for j in 0..<wd {
-            let xi = ((b0 * c + ic) * h + i) * wd + j
-            for oc in 0..<o {
-              for a in 0..<kh {
-                let yy = i * s - p + a
-                if yy < 0 || yy >= oh { continue }
-                for bq in 0..<kw {
-                  let xx = j * s - p + bq
-                  if xx < 0 || xx >= ow { continue }
-                  let rv = r[((b0 * o + oc) * oh + yy) * ow + xx]
-                  let wi = ((ic * o + oc) * kh + a) * kw + bq
-                  dx[xi] += rv * w[wi]
-                  dw[wi] += rv * x[xi]
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return (dx, dw, db)
   }
 }

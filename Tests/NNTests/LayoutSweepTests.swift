@@ -49,7 +49,7 @@ final class LayoutSweepTests: XCTestCase {
           }
           let what = "conv k\(g.k) s\(g.s) p\(g.p) relu \(g.relu) \(cin)→\(cout), input \(name(tag))"
           XCTAssertEqual(y.shape, ys, what)
-          let (dx, dw, db) = Self.convGradients(xs: xs, x: x, ws: ws, w: w, ys: ys, r: rEff, stride: g.s, pad: g.p)
+          let (dx, dw, db) = Ref.conv2dGradients(xs: xs, x: x, ws: ws, w: w, ys: ys, r: rEff, stride: g.s, pad: g.p)
           assertClose(try doubles(y.value), yRef, tol: 1e-5, "\(what) forward")
           assertClose(try doubles(xv.grad), dx, tol: 1e-4, "\(what) dx")
           assertClose(try doubles(wp.grad), dw, tol: 1e-4, "\(what) dw")
@@ -211,42 +211,5 @@ final class LayoutSweepTests: XCTestCase {
       }
     }
     return dx
-  }
-
-  /// Gradients of sum(conv(x, w) · r), from y[n,o,i,j] += x[n,c,i·s−p+a, j·s−p+b] · w[o,c,a,b].
-  static func convGradients(
-    xs: [Int], x: [Double], ws: [Int], w: [Double], ys: [Int], r: [Double], stride s: Int, pad p: Int
-  ) -> (dx: [Double], dw: [Double], db: [Double]) {
-    let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
-    let (o, kh, kw) = (ws[0], ws[2], ws[3])
-    let (oh, ow) = (ys[2], ys[3])
-    var dx = [Double](repeating: 0, count: x.count)
-    var dw = [Double](repeating: 0, count: w.count)
-    var db = [Double](repeating: 0, count: o)
-    for b0 in 0..<n {
-      for oc in 0..<o {
-        for i in 0..<oh {
-          for j in 0..<ow {
-            let rv = r[((b0 * o + oc) * oh + i) * ow + j]
-            db[oc] += rv
-            for ic in 0..<c {
-              for a in 0..<kh {
-                let yy = i * s - p + a
-                if yy < 0 || yy >= h { continue }
-                for bq in 0..<kw {
-                  let xx = j * s - p + bq
-                  if xx < 0 || xx >= wd { continue }
-                  let xi = ((b0 * c + ic) * h + yy) * wd + xx
-                  let wi = ((oc * c + ic) * kh + a) * kw + bq
-                  dx[xi] += rv * w[wi]
-                  dw[wi] += rv * x[xi]
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return (dx, dw, db)
   }
 }

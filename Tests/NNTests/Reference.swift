@@ -160,6 +160,83 @@ enum Ref {
     return mean ? total / wsum : total
   }
 
+  /// Gradients of sum(conv(x, w) · r), from y[n,o,i,j] += x[n,c,i·s−p+a, j·s−p+b] · w[o,c,a,b].
+  static func conv2dGradients(
+    xs: [Int], x: [Double], ws: [Int], w: [Double], ys: [Int], r: [Double], stride s: Int, pad p: Int
+  ) -> (dx: [Double], dw: [Double], db: [Double]) {
+    let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
+    let (o, kh, kw) = (ws[0], ws[2], ws[3])
+    let (oh, ow) = (ys[2], ys[3])
+    var dx = [Double](repeating: 0, count: x.count)
+    var dw = [Double](repeating: 0, count: w.count)
+    var db = [Double](repeating: 0, count: o)
+    for b0 in 0..<n {
+      for oc in 0..<o {
+        for i in 0..<oh {
+          for j in 0..<ow {
+            let rv = r[((b0 * o + oc) * oh + i) * ow + j]
+            db[oc] += rv
+            for ic in 0..<c {
+              for a in 0..<kh {
+                let yy = i * s - p + a
+                if yy < 0 || yy >= h { continue }
+                for bq in 0..<kw {
+                  let xx = j * s - p + bq
+                  if xx < 0 || xx >= wd { continue }
+                  let xi = ((b0 * c + ic) * h + yy) * wd + xx
+                  let wi = ((oc * c + ic) * kh + a) * kw + bq
+                  dx[xi] += rv * w[wi]
+                  dw[wi] += rv * x[xi]
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (dx, dw, db)
+  }
+
+  /// Gradients of sum(deconv(x, w) · r), written from the definition
+  /// y[n,o,i·s−p+a, j·s−p+b] += x[n,c,i,j] · w[c,o,a,b] — not from the forward reference.
+  static func convTranspose2dGradients(
+    xs: [Int], x: [Double], ws: [Int], w: [Double], ys: [Int], r: [Double], stride s: Int, pad p: Int
+  ) -> (dx: [Double], dw: [Double], db: [Double]) {
+    let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3])
+    let (o, kh, kw) = (ws[1], ws[2], ws[3])
+    let (oh, ow) = (ys[2], ys[3])
+    var dx = [Double](repeating: 0, count: x.count)
+    var dw = [Double](repeating: 0, count: w.count)
+    var db = [Double](repeating: 0, count: o)
+    for b0 in 0..<n {
+      for oc in 0..<o {
+        for i in 0..<oh * ow { db[oc] += r[(b0 * o + oc) * oh * ow + i] }
+      }
+      for ic in 0..<c {
+        for i in 0..<h {
+          for j in 0..<wd {
+            let xi = ((b0 * c + ic) * h + i) * wd + j
+            for oc in 0..<o {
+              for a in 0..<kh {
+                let yy = i * s - p + a
+                if yy < 0 || yy >= oh { continue }
+                for bq in 0..<kw {
+                  let xx = j * s - p + bq
+                  if xx < 0 || xx >= ow { continue }
+                  let rv = r[((b0 * o + oc) * oh + yy) * ow + xx]
+                  let wi = ((ic * o + oc) * kh + a) * kw + bq
+                  dx[xi] += rv * w[wi]
+                  dw[wi] += rv * x[xi]
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (dx, dw, db)
+  }
+
   /// Gradient of f at x by central differences (step h), in double precision.
   static func numericGradient(_ x: [Double], h: Double = 1e-5, _ f: ([Double]) -> Double) -> [Double] {
     var g = [Double](repeating: 0, count: x.count)
