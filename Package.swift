@@ -26,11 +26,13 @@ let package = Package(
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
     .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
+    .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "Inference", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -46,6 +48,8 @@ let package = Package(
       dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
+    .testTarget(
+      name: "InferenceTests", dependencies: ["FCN", "Inference", "NN", "SegData", "SeededRandom", "Tensor", "WeightIO"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -11,33 +11,34 @@ struct EvalCommand: ParsableCommand {
     commandName: "eval", abstract: "Evaluate a model: pixel acc, mean acc, mIoU, FWIoU and per-class IoU.")
 
   @Option(
-    name: .customLong("run"), help: "A training run folder (uses its best checkpoint, else last, and its data set).")
-  var runFolder: String?
+    name: .customLong("run"),
+    help: "A training run folder (uses its best checkpoint, else last, and its data set); several: an ensemble.")
+  var runFolder: [String] = []
   @OptionGroup var modelOptions: ModelOptions
-  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
+  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch); several: an ensemble.") var weights: [String] = []
   @Option(help: "Data set KIND:PATH (default: the run's).") var data: String?
   @Option(help: "Images folder for coco:ANN.json (default: the run's, else next to the JSON).") var images: String?
   @Option(help: "Split to evaluate.") var split = DataSplit.val
   @Option(help: "Input normalisation (default: the run's, else imagenet).") var normalize: Normalization?
   @Option(help: "Data loader worker threads.") var workers = 1
   @Option(help: "Also write the metrics as JSON to this file.") var json: String?
+  @OptionGroup var inference: InferenceOptions
 
   func validate() throws {
-    guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
+    guard !runFolder.isEmpty || !weights.isEmpty else { throw ValidationError("give --run DIR or --weights FILE") }
   }
 
   func run() throws {
-    let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
+    let ensemble = try LoadedEnsemble(runs: runFolder, weights: weights, options: modelOptions)
+    let loaded = ensemble.primary
     let spec = data ?? loaded.trainOptions?.data ?? "synthetic"
-    let normalization = normalize ?? loaded.trainOptions?.normalize ?? .imagenet
     let dataset = try openDataset(
       spec: spec, split: split, seed: loaded.trainOptions?.seed ?? 0,
       imagesDirectory: images ?? (data == nil ? loaded.trainOptions?.images : nil),
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
     try checkLabelsFit(dataset, modelClasses: loaded.model.classes)
-    let matrix = try evaluate(
-      loaded.model, dataset: dataset, normalization: normalization, workers: workers,
-      progress: ProgressBar(total: dataset.count, label: "eval"))
+    let matrix = try ensemble.evaluate(
+      dataset: dataset, normalize: normalize, inference: inference, workers: workers)
     let names = (0..<loaded.model.classes).map { $0 < dataset.classNames.count ? dataset.classNames[$0] : "class\($0)" }
     let metrics = try matrix.metrics(classNames: names)
     print(MetricsTable.format(metrics))

@@ -1,83 +1,63 @@
 import ArgumentParser
-import FCN
 import Foundation
-import NN
+import Inference
 import SegData
-import Tensor
-import Training
-import WeightIO
 
-/// `fcn predict`: masks, overlays and (optionally) raw logits for images.
+/// `fcn predict`: masks, overlays, a submission CSV, probabilities and (optionally) raw logits
+/// for images — with test-time augmentation, ensembles and sliding windows (PredictionJob.swift).
 struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "predict", abstract: "Predict label masks for an image or a folder of images.")
+    commandName: "predict", abstract: "Predict label masks for an image, a folder of images or a COCO image list.")
 
-  @Option(name: .customLong("run"), help: "A training run folder (uses its best checkpoint and normalisation).")
-  var runFolder: String?
+  @Option(
+    name: .customLong("run"),
+    help: "A training run folder (uses its best checkpoint and normalisation); several: an ensemble.")
+  var runFolder: [String] = []
   @OptionGroup var modelOptions: ModelOptions
-  @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch, e.g. the course class's state_dict).") var weights:
+  @Option(
+    help:
+      "Weights: .safetensors (swift-fcn) or .pth (PyTorch, e.g. the course class's state_dict); several: an ensemble (probabilities averaged)."
+  ) var weights: [String] = []
+  @Option(help: "An image file (PNG/JPEG) or a folder of them.") var input: String?
+  @Option(help: "coco:FILE.json: predict the images it lists, in its order (annotations may be absent).") var data:
     String?
-  @Option(help: "An image file (PNG/JPEG) or a folder of them.") var input: String
+  @Option(help: "Images folder for --data coco:FILE.json (default: next to the JSON, or its images/).") var images:
+    String?
   @Option(help: "Folder for <stem>.png palette masks and <stem>_overlay.png.") var output: String?
   @Option(help: "Write float32 logits (N, C, H, W) to this .npy file (all inputs must share one size).") var saveLogits:
     String?
-  @Option(help: "Input normalisation (default: the run's, else imagenet).") var normalize: Normalization?
+  @Option(help: "Write softmax probabilities (N, C, H, W) to this .npy file (all inputs must share one size).")
+  var saveProbs: String?
+  @Option(help: "Element type of --save-probs: float16 or float32.") var probsDtype = ProbabilityDType.float32
+  @Option(help: "Write a submission CSV (image_id,PredictionString) to this file.") var submission: String?
+  @Option(help: "HxW the submission's masks are resized to (nearest, as OpenCV's INTER_NEAREST).") var submissionSize =
+    "256x256"
+  @Flag(help: "Warn about and leave out an image that cannot be read instead of stopping.") var skipBad = false
+  @OptionGroup var inference: InferenceOptions
+  @Option(help: "Input normalisation (default: each run's, else imagenet).") var normalize: Normalization?
 
   func validate() throws {
-    guard runFolder != nil || weights != nil else { throw ValidationError("give --run DIR or --weights FILE") }
-    guard output != nil || saveLogits != nil else {
-      throw ValidationError("give --output DIR and/or --save-logits FILE.npy")
+    guard !runFolder.isEmpty || !weights.isEmpty else { throw ValidationError("give --run DIR or --weights FILE") }
+    guard (input == nil) != (data == nil) else {
+      throw ValidationError("give either --input (an image or a folder) or --data coco:FILE.json")
+    }
+    if let data, !data.lowercased().hasPrefix("coco:") || data.count <= 5 {
+      throw ValidationError("--data for predict takes coco:FILE.json (an image list); for image files use --input")
+    }
+    if images != nil && data == nil { throw ValidationError("--images goes with --data coco:FILE.json") }
+    guard output != nil || saveLogits != nil || saveProbs != nil || submission != nil else {
+      throw ValidationError(
+        "give --output DIR, --submission FILE.csv, --save-probs FILE.npy and/or --save-logits FILE.npy")
+    }
+    _ = try parseSize(submissionSize, option: "--submission-size")
+    if saveLogits != nil && (max(runFolder.count, weights.count) > 1 || inference.tta != nil || inference.tile != nil) {
+      throw ValidationError(
+        "--save-logits writes one model's raw logits of whole images; with --tta, --tile or an ensemble use --save-probs"
+      )
     }
   }
 
-  func run() throws {
-    let loaded = try loadModel(run: runFolder, weights: weights, options: modelOptions)
-    let normalization = normalize ?? loaded.trainOptions?.normalize ?? .imagenet
-    let files = try inputFiles(input)
-    if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
-    var logits: [Float] = []
-    var logitShape: [Int]?
-    let memory = InferenceMemoryCheck(model: loaded.model)
-    var size: (Int, Int)?
-    try keepingInferenceCopies(of: loaded.model.parameters) {
-      for file in files {
-        let image = try readImage(file)
-        if size.map({ $0 != (image.height, image.width) }) ?? true {
-          // A folder of many image sizes must not keep every size's buffers in the pool.
-          BufferPool.shared.trimForNewShapes()
-          size = (image.height, image.width)
-        }
-        try memory.check(height: image.height, width: image.width, file: file)
-        var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
-        normalization.write(image, into: &planes, offset: 0)
-        let x = try Tensor(shape: [1, 3, image.height, image.width], values: planes)
-        let y = try loaded.model(Variable(x)).value
-        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        if let output {
-          let labels = LabelMap(
-            width: image.width, height: image.height, labels: try argmaxLabels(y).map { UInt8(clamping: $0) })
-          try writeLabelMap(labels, to: (output as NSString).appendingPathComponent(stem + ".png"))
-          try writeImage(
-            overlay(image, labels: labels), to: (output as NSString).appendingPathComponent(stem + "_overlay.png"))
-        }
-        if saveLogits != nil {
-          let shape = [1] + Array(y.shape.dropFirst())
-          if let s = logitShape, s != shape {
-            throw DataError(
-              file: file,
-              problem: "--save-logits needs inputs of one size: \(describe(s)) before, \(describe(shape)) here")
-          }
-          logitShape = shape
-          logits += try y.toArray()
-        }
-      }
-    }
-    if let saveLogits, let shape = logitShape {
-      try NumPy.write(
-        HostArray(shape: [files.count] + shape.dropFirst(), floats: logits), to: URL(fileURLWithPath: saveLogits))
-    }
-    print("predicted \(files.count) image\(files.count == 1 ? "" : "s")" + (output.map { " → \($0)" } ?? ""))
-  }
+  func run() throws { try PredictionJob(self).run() }
 }
 
 /// The image files named by `path`: the file itself, or a folder's PNG/JPEG files in name order.

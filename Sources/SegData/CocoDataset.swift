@@ -46,8 +46,12 @@ public struct CocoDataset: SegmentationDataset {
   /// Opens the annotation file. Images are looked up in `imagesDirectory`, or next to the
   /// JSON file (also trying an `images/` folder there) when it is nil. `split` picks a seeded
   /// 90/10 split of the images; nil uses all images.
-  public init(annotationFile: String, imagesDirectory: String? = nil, split: DataSplit? = nil, seed: UInt64 = 0) throws
-  {
+  /// `annotationsRequired: false` accepts a file without "annotations" (and "categories"): a
+  /// competition's test.json lists only images; every image then has an all-background mask.
+  public init(
+    annotationFile: String, imagesDirectory: String? = nil, split: DataSplit? = nil, seed: UInt64 = 0,
+    annotationsRequired: Bool = true
+  ) throws {
     self.annotationFile = annotationFile
     let jsonDir = (annotationFile as NSString).deletingLastPathComponent
     let data = try readFileBytes(annotationFile)
@@ -72,7 +76,8 @@ public struct CocoDataset: SegmentationDataset {
 
     // Categories → class ids.
     var cats: [(id: Int, name: String)] = []
-    for (i, c) in try list("categories").enumerated() {
+    let categories = annotationsRequired || top["categories"] != nil ? try list("categories") : []
+    for (i, c) in categories.enumerated() {
       guard let id = jsonInt(c["id"]) else {
         throw DataError(file: file, problem: "category #\(i) has no integer \"id\"")
       }
@@ -113,7 +118,8 @@ public struct CocoDataset: SegmentationDataset {
 
     // Annotations: structural problems stop here; per-image problems wait for that image.
     var byImage = [Int: [Annotation]]()
-    for (i, a) in try list("annotations").enumerated() {
+    let annotations = annotationsRequired || top["annotations"] != nil ? try list("annotations") : []
+    for (i, a) in annotations.enumerated() {
       guard let id = jsonInt(a["id"]) else {
         throw DataError(file: file, problem: "annotation #\(i) has no integer \"id\"")
       }
@@ -174,6 +180,9 @@ public struct CocoDataset: SegmentationDataset {
   public func sampleID(at index: Int) -> String {
     (images[index].fileName as NSString).deletingPathExtension
   }
+
+  /// The image's "file_name" exactly as the JSON gives it (a submission's image_id).
+  public func fileName(at index: Int) -> String { images[index].fileName }
 
   public func imagePath(at index: Int) -> String {
     (imagesDirectory as NSString).appendingPathComponent(images[index].fileName)

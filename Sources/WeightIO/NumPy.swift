@@ -39,12 +39,20 @@ public enum NumPy {
 
   /// Magic, version, header length and the padded header dict: everything before the data.
   static func header(for a: HostArray, source: String) throws -> [UInt8] {
-    guard let descr = descriptor(a.dtype) else {
-      throw WeightIOError(file: source, "numpy has no \(a.dtype.rawValue) type; convert the array to F32 first")
-    }
     guard a.bytes.count == a.count * a.dtype.byteSize else {
       throw WeightIOError(file: source, "array bytes do not match shape \(a.shape) of \(a.dtype.rawValue)")
     }
+    return try header(shape: a.shape, dtype: a.dtype, source: source)
+  }
+
+  /// The bytes before the data of a C-order array of `shape` and `dtype`: for writers that
+  /// stream the data after it. Their length does not depend on the first dimension (numpy's
+  /// growth padding), so a streamed file's header can be rewritten in place with the final count.
+  public static func header(shape: [Int], dtype: ElementType, source: String) throws -> [UInt8] {
+    guard let descr = descriptor(dtype) else {
+      throw WeightIOError(file: source, "numpy has no \(dtype.rawValue) type; convert the array to F32 first")
+    }
+    let a = (shape: shape, dtype: dtype)
     let shape: String
     switch a.shape.count {
     case 0: shape = "()"

@@ -1,0 +1,147 @@
+import FCN
+import Foundation
+
+/// Decides, per image size, whether an image is predicted whole or in windows, from an
+/// estimate of the peak memory: the network's (fcn info's inference estimate, which models the
+/// buffer pool, at the largest pass: the scaled image or one window) plus the host-side maps
+/// this module keeps (the decoded image, its normalised planes, one pass's logits, the blended
+/// and averaged probability maps, the labels). Whole images that would not fit are tiled
+/// automatically in the largest square window that fits, unless tiling is turned off.
+public final class InferenceMemoryPlanner {
+  public let predictor: EnsemblePredictor
+  public let availableBytes: Int64
+  public let availableSource: String
+  /// Bytes per image pixel the caller keeps besides the prediction (masks, overlays).
+  public let callerBytesPerPixel: Int
+  /// Window sides tried, largest first, when an image must be tiled automatically.
+  public static let automaticSides = [1024, 768, 512, 384, 256, 128]
+  private var networkCache: [[Int]: Int] = [:]
+
+  public init(
+    predictor: EnsemblePredictor, availableBytes: Int64, availableSource: String, callerBytesPerPixel: Int = 8
+  ) {
+    self.predictor = predictor
+    self.availableBytes = availableBytes
+    self.availableSource = availableSource
+    self.callerBytesPerPixel = callerBytesPerPixel
+  }
+
+  /// The decision for one image size.
+  public struct Decision {
+    /// nil: whole image.
+    public var tiling: Tiling?
+    public var estimatedBytes: Int
+    /// What to tell the user (automatic tiling, or the estimate of asked-for tiling); nil when
+    /// the whole image simply fits.
+    public var note: String?
+  }
+
+  /// Estimated peak bytes of predicting a height × width image, whole (nil) or tiled.
+  public func estimate(height: Int, width: Int, tiling: Tiling?) throws -> Int {
+    let c = predictor.classes
+    let pixels = height * width
+    var weights = 0
+    for m in predictor.members { weights += try network(m, 1, 1).weights }
+    var activations = 0
+    var passHost = 0
+    for transform in predictor.augmentation.transforms {
+      let (th, tw) = transform.size(height: height, width: width)
+      let (ph, pw) = tiling.map { (min($0.height, th), min($0.width, tw)) } ?? (th, tw)
+      for m in predictor.members {
+        let n = try network(m, ph, pw)
+        activations = max(activations, n.total - n.weights)
+      }
+      // One pass: its input planes and its logits (softmax works in place); tiled, also the
+      // window's weights, the blended map and the weight sum at the transformed size.
+      var host = 4 * (3 + c) * ph * pw
+      if tiling != nil { host += 4 * ph * pw + 4 * (c + 1) * th * tw }
+      passHost = max(passHost, host)
+    }
+    let normalisations = Set(predictor.members.map(\.normalization)).count
+    var host = 3 * pixels + 12 * pixels * normalisations + passHost + 4 * pixels + callerBytesPerPixel * pixels
+    // Averaging passes (or undoing one transformed pass) keeps a sum at the image's size; one
+    // whole-image pass keeps its raw logits beside the probabilities. One tiled pass in the
+    // image's frame is itself the answer.
+    let onePassInFrame = predictor.passCount == 1 && predictor.augmentation.transforms[0].isIdentity
+    if !onePassInFrame || tiling == nil { host += 4 * c * pixels }
+    return weights + activations + host
+  }
+
+  /// Whole, or tiled as asked, or tiled automatically when whole does not fit; throws with the
+  /// estimate and advice when nothing fits or `automaticTiling` is off. `file` names the image.
+  public func decide(
+    height: Int, width: Int, tiling: Tiling?, automaticTiling: Bool, overlap: Double = 0.25,
+    weighting: TileWeighting = .uniform, file: String
+  ) throws -> Decision {
+    let size = "\(width)x\(height) (WxH)"
+    let available = "\(formatMemory(availableBytes)) is available (\(availableSource))"
+    if let tiling {
+      let bytes = try estimate(height: height, width: width, tiling: tiling)
+      guard Int64(bytes) <= availableBytes else {
+        throw InferenceError.memory(
+          "\(file): predicting this \(size) image in \(tiling.height)x\(tiling.width) windows needs about \(formatMemory(Int64(bytes))) but only \(available); \(try advice(height, width, overlap, weighting))"
+        )
+      }
+      return Decision(
+        tiling: tiling, estimatedBytes: bytes,
+        note: "\(file): \(size) image in \(tiling): memory estimate \(formatMemory(Int64(bytes)))")
+    }
+    let whole = try estimate(height: height, width: width, tiling: nil)
+    if Int64(whole) <= availableBytes { return Decision(tiling: nil, estimatedBytes: whole, note: nil) }
+    guard automaticTiling else {
+      throw InferenceError.memory(
+        "\(file): predicting this \(size) image whole needs about \(formatMemory(Int64(whole))) but only \(available); drop --no-tile to let predict tile it, \(try advice(height, width, overlap, weighting))"
+      )
+    }
+    guard let (chosen, bytes) = try largestFittingTiling(height, width, overlap, weighting) else {
+      throw InferenceError.memory(
+        "\(file): this \(size) image needs about \(formatMemory(Int64(whole))) whole and does not fit even in \(Self.automaticSides.last!)x\(Self.automaticSides.last!) windows; only \(available): resize it or free memory"
+      )
+    }
+    return Decision(
+      tiling: chosen, estimatedBytes: bytes,
+      note:
+        "\(file): a \(size) image needs about \(formatMemory(Int64(whole))) whole but only \(available); predicting it in \(chosen): memory estimate \(formatMemory(Int64(bytes)))"
+    )
+  }
+
+  private func largestFittingTiling(_ h: Int, _ w: Int, _ overlap: Double, _ weighting: TileWeighting) throws -> (
+    Tiling, Int
+  )? {
+    for side in Self.automaticSides where side < max(h, w) {
+      let t = try Tiling(height: side, width: side, overlap: overlap, weighting: weighting)
+      let bytes = try estimate(height: h, width: w, tiling: t)
+      if Int64(bytes) <= availableBytes { return (t, bytes) }
+    }
+    return nil
+  }
+
+  private func advice(_ h: Int, _ w: Int, _ overlap: Double, _ weighting: TileWeighting) throws -> String {
+    guard let (t, bytes) = try largestFittingTiling(h, w, overlap, weighting) else {
+      return
+        "no window down to \(Self.automaticSides.last!)x\(Self.automaticSides.last!) fits either: resize the image or free memory"
+    }
+    return "e.g. --tile \(t.height)x\(t.width) needs about \(formatMemory(Int64(bytes)))"
+  }
+
+  /// fcn info's inference estimate (weights + live activations) of a member at a pass size.
+  private func network(_ member: EnsembleMember, _ h: Int, _ w: Int) throws -> (total: Int, weights: Int) {
+    let key = [ObjectIdentifier(member.model).hashValue, h, w]
+    if let total = networkCache[key] { return (total, 4 * member.model.parameterCount) }
+    let info = try modelInfo(of: member.model, height: h, width: w)
+    networkCache[key] = info.inferenceBytes
+    return (info.inferenceBytes, info.weightBytes)
+  }
+}
+
+/// "1.23 GiB" style sizes (as Training's formatBytes, which this module does not import).
+public func formatMemory(_ bytes: Int64) -> String {
+  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  var v = Double(bytes)
+  var i = 0
+  while v >= 1024 && i < units.count - 1 {
+    v /= 1024
+    i += 1
+  }
+  return i == 0 ? "\(bytes) B" : String(format: "%.2f %@", v, units[i])
+}
