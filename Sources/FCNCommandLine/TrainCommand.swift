@@ -67,6 +67,7 @@ struct TrainArguments: ParsableArguments {
   var scaleJitter = formatRange(TrainOptions.defaultScaleJitter)
   @Flag(inversion: .prefixedNo, help: "Flip training images horizontally at random (half of them).") var flip = true
   @Flag(help: "Warn about and skip bad samples instead of stopping.") var skipBad = false
+  @OptionGroup var competition: CompetitionTrainingArguments
 
   func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
@@ -79,6 +80,7 @@ struct TrainArguments: ParsableArguments {
     (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
     (o.scaleJitter, o.flip) = (try parseRange(scaleJitter, option: "--scale-jitter"), flip)
+    try competition.apply(to: &o)
     try o.validate()
     o.images = images
     let trainSet = try openDataset(
@@ -86,6 +88,7 @@ struct TrainArguments: ParsableArguments {
     let config = try model.config(classes: trainSet.classCount, seed: seed)
     if let classWeights {
       o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes)
+      competition.noteUnweightedTerms(o.loss)
     }
     return (o, config, RunFolder(run))
   }
