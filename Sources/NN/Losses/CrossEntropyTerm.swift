@@ -6,7 +6,7 @@ func crossEntropyTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: Gr
   var total = 0.0
   var weightSum = 0.0
   for p in 0..<b.pixels {
-    guard let t = b.labels[p] else { continue }
+    guard let t = b.label(p) else { continue }
     let w = classWeights?[t] ?? 1
     total += w * (b.logSumExp[p] - b.logit(p, t))
     weightSum += w
@@ -15,7 +15,7 @@ func crossEntropyTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: Gr
   guard weightSum > 0 else { return 0 }
   if let g = gradient {
     for p in 0..<b.pixels {
-      guard let t = b.labels[p] else { continue }
+      guard let t = b.label(p) else { continue }
       let s = g.scale * (classWeights?[t] ?? 1) / weightSum
       for c in 0..<b.k {
         g.buffer[b.index(p, c)] += Float(s * (b.probability(p, c) - (c == t ? 1 : 0)))

@@ -12,7 +12,7 @@ func diceTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: GradientSi
   var intersection = [Double](repeating: 0, count: k)
   var cardinality = counts.map(Double.init)
   for p in 0..<b.pixels {
-    guard let t = b.labels[p] else { continue }
+    guard let t = b.label(p) else { continue }
     for c in 0..<k { cardinality[c] += b.probability(p, c) }
     intersection[t] += b.probability(p, t)
   }
@@ -27,7 +27,7 @@ func diceTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: GradientSi
     var probabilities = [Double](repeating: 0, count: k)
     var dp = [Double](repeating: 0, count: k)
     for p in 0..<b.pixels {
-      guard let t = b.labels[p] else { continue }
+      guard let t = b.label(p) else { continue }
       for c in 0..<k {
         probabilities[c] = b.probability(p, c)
         guard counts[c] > 0 else {

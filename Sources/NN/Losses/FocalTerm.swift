@@ -9,13 +9,13 @@ import Foundation
 /// df/dx = (σ(x) − t) ((1 − pt)^γ + γ (1 − pt)^{γ−1} pt ℓ).
 func focalTerm(_ b: LabelledLogits, gamma: Double, classWeights: [Double]?, gradient: GradientSink?) -> Double {
   let k = b.k
-  let counted = b.labels.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+  let counted = b.countedPixels
   let weights = classWeights ?? [Double](repeating: 1, count: k)
   let weightSum = weights.reduce(0, +)
   guard counted > 0, weightSum > 0 else { return 0 }
   var total = 0.0
   for p in 0..<b.pixels {
-    guard let t = b.labels[p] else { continue }
+    guard let t = b.label(p) else { continue }
     for c in 0..<k {
       let x = b.logit(p, c)
       let target: Double = c == t ? 1 : 0

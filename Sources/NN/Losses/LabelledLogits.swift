@@ -9,8 +9,10 @@ struct LabelledLogits {
   let n: Int
   let k: Int
   let hw: Int
-  /// Each pixel's label, nil when ignored.
-  let labels: [Int?]
+  /// Each pixel's label, −1 when ignored (4 bytes a pixel: a batch of 512² crops has millions).
+  private let labels: [Int32]
+  /// Pixels that are not ignored.
+  let countedPixels: Int
   let classWeights: [Double]?
   /// log Σ_c exp(z_pc), in double precision.
   let logSumExp: [Double]
@@ -30,7 +32,7 @@ struct LabelledLogits {
     }
     self.classWeights = classWeights?.map(Double.init)
     plain = try logits.plain()
-    var read = [Int?](repeating: nil, count: n * hw)
+    var read = [Int32](repeating: -1, count: n * hw)
     for p in 0..<n * hw {
       let t = labels.int32s[p]
       if t == ignoreIndex { continue }
@@ -41,9 +43,10 @@ struct LabelledLogits {
             "label \(t) at sample \(p / hw), pixel \(p % hw) is outside 0..<\(k) and is not the ignore index \(ignoreIndex)"
         )
       }
-      read[p] = Int(t)
+      read[p] = t
     }
     self.labels = read
+    countedPixels = read.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
     var lse = [Double](repeating: 0, count: n * hw)
     let z = plain.floats
     for p in 0..<n * hw {
@@ -59,6 +62,9 @@ struct LabelledLogits {
 
   var pixels: Int { n * hw }
 
+  /// Pixel p's class, nil when it is ignored.
+  @inline(__always) func label(_ p: Int) -> Int? { labels[p] >= 0 ? Int(labels[p]) : nil }
+
   /// Offset of logit (pixel p, class c) in the plain buffer.
   @inline(__always) func index(_ p: Int, _ c: Int) -> Int { (p / hw) * k * hw + c * hw + p % hw }
 
@@ -70,7 +76,7 @@ struct LabelledLogits {
   /// Counted (not ignored) pixels of each class.
   func classCounts() -> [Int] {
     var counts = [Int](repeating: 0, count: k)
-    for case let t? in labels { counts[t] += 1 }
+    for t in labels where t >= 0 { counts[Int(t)] += 1 }
     return counts
   }
 

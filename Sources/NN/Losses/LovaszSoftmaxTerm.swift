@@ -8,7 +8,7 @@
 /// then through the softmax.
 func lovaszSoftmaxTerm(_ b: LabelledLogits, gradient: GradientSink?) -> Double {
   let k = b.k
-  let pixels = (0..<b.pixels).filter { b.labels[$0] != nil }
+  let pixels = (0..<b.pixels).filter { b.label($0) != nil }
   let counts = b.classCounts()
   let present = (0..<k).filter { counts[$0] > 0 }
   guard !present.isEmpty else { return 0 }
@@ -21,7 +21,7 @@ func lovaszSoftmaxTerm(_ b: LabelledLogits, gradient: GradientSink?) -> Double {
   let share = 1 / Double(present.count)
   for c in present {
     for (j, p) in pixels.enumerated() {
-      errors[j] = abs((b.labels[p] == c ? 1 : 0) - b.probability(p, c))
+      errors[j] = abs((b.label(p) == c ? 1 : 0) - b.probability(p, c))
     }
     for j in 0..<m { order[j] = j }
     // Decreasing errors; equal errors keep pixel order (the loss's value does not depend on it).
@@ -31,14 +31,14 @@ func lovaszSoftmaxTerm(_ b: LabelledLogits, gradient: GradientSink?) -> Double {
     var backgroundSoFar = 0.0
     var previousJaccard = 0.0
     for j in order {
-      if b.labels[pixels[j]] == c { foregroundSoFar += 1 } else { backgroundSoFar += 1 }
+      if b.label(pixels[j]) == c { foregroundSoFar += 1 } else { backgroundSoFar += 1 }
       let jaccard = 1 - (foreground - foregroundSoFar) / (foreground + backgroundSoFar)
       let increment = jaccard - previousJaccard
       previousJaccard = jaccard
       total += share * errors[j] * increment
       if gradient != nil {
         // d|fg − p|/dp = sign(p − fg), 0 where they are equal (as autograd's abs).
-        let difference = b.probability(pixels[j], c) - (b.labels[pixels[j]] == c ? 1 : 0)
+        let difference = b.probability(pixels[j], c) - (b.label(pixels[j]) == c ? 1 : 0)
         let sign: Double = difference > 0 ? 1 : difference < 0 ? -1 : 0
         dp[j * k + c] = Float(share * increment * sign)
       }

@@ -40,6 +40,16 @@ public struct SegmentationLoss: Equatable, Sendable {
   /// The terms `--class-weights` leaves unchanged (for a note to the user).
   public var termsWithoutClassWeights: [LossTerm] { terms.filter { !$0.usesClassWeights } }
 
+  /// Bytes this loss needs beyond what plain cross-entropy needs (the plain logits and their
+  /// gradient, which the memory planner already counts): each pixel's label and log-sum-exp, and
+  /// for Lovász-softmax its sort (error, order, pixel index) and d/dp of every class.
+  public func extraWorkingBytes(pixels: Int, classes: Int) -> Int64 {
+    guard self != .crossEntropy else { return 0 }
+    var perPixel = 4 + 8
+    if terms.contains(where: { $0.kind == .lovasz }) { perPixel += 3 * 8 + 4 * classes }
+    return Int64(pixels) * Int64(perPixel)
+  }
+
   /// The loss as a 1-element fp32 Variable, with its gradient kept for backward.
   public func callAsFunction(
     _ logits: Variable, labels: Tensor, classWeights: [Float]? = nil, ignoreIndex: Int32 = 255
