@@ -1,6 +1,7 @@
 import ArgumentParser
 import FCN
 import Foundation
+import NN
 import Training
 
 /// `fcn demo`: the default job. Trains a small FCN-8s on the generated synthetic set (nothing
@@ -18,6 +19,7 @@ struct DemoCommand: ParsableCommand {
   @Option(name: .customLong("run"), help: "Run folder.") var runFolder = "runs/demo"
   @Option(help: "Random seed.") var seed: UInt64 = 0
   @Flag(help: "Replace an existing run folder instead of refusing.") var overwrite = false
+  @Option(help: "Loss, as fcn train --loss (e.g. ce:1,dice:0.5).") var loss = "ce:1"
 
   func run() throws {
     var o = TrainOptions()
@@ -35,6 +37,7 @@ struct DemoCommand: ParsableCommand {
     o.workers = 1
     o.evalEvery = steps / 4
     o.checkpointEvery = 100
+    o.loss = try SegmentationLoss(parsing: loss)
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(

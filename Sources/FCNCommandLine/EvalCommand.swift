@@ -21,7 +21,10 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Split to evaluate.") var split = DataSplit.val
   @Option(help: "Input normalisation (default: the run's, else imagenet).") var normalize: Normalization?
   @Option(help: "Data loader worker threads.") var workers = 1
-  @Option(help: "Also write the metrics as JSON to this file.") var json: String?
+  @Option(
+    help:
+      "Also write the metrics, the row-normalised confusion matrix and the most confused pairs as JSON to this file.")
+  var json: String?
   @OptionGroup var inference: InferenceOptions
 
   func validate() throws {
@@ -42,7 +45,11 @@ struct EvalCommand: ParsableCommand {
     let names = (0..<loaded.model.classes).map { $0 < dataset.classNames.count ? dataset.classNames[$0] : "class\($0)" }
     let metrics = try matrix.metrics(classNames: names)
     print(MetricsTable.format(metrics))
-    if let json { try metrics.jsonData().write(to: URL(fileURLWithPath: json), options: .atomic) }
+    print(ConfusedPairsTable.format(matrix.mostConfusedPairs(top: 5), classNames: names))
+    if let json {
+      try EvaluationReport(metrics: metrics, matrix: matrix).jsonData().write(
+        to: URL(fileURLWithPath: json), options: .atomic)
+    }
   }
 }
 

@@ -71,6 +71,7 @@ struct TrainArguments: ParsableArguments {
     help:
       "Activation checkpointing: on keeps only each VGG block's input for backward and runs the block again there (far less memory, one more backbone forward per step, the same weights bit for bit); auto does so only when the ordinary step would not fit in memory."
   ) var recompute = RecomputeMode.auto
+  @OptionGroup var competition: CompetitionTrainingArguments
 
   func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
@@ -84,6 +85,7 @@ struct TrainArguments: ParsableArguments {
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
     (o.scaleJitter, o.flip) = (try parseRange(scaleJitter, option: "--scale-jitter"), flip)
     o.recompute = recompute
+    try competition.apply(to: &o)
     try o.validate()
     o.images = images
     let trainSet = try openDataset(
@@ -91,6 +93,7 @@ struct TrainArguments: ParsableArguments {
     let config = try model.config(classes: trainSet.classCount, seed: seed)
     if let classWeights {
       o.classWeights = try loadClassWeights(classWeights, dataset: trainSet, classes: config.classes)
+      competition.noteUnweightedTerms(o.loss)
     }
     return (o, config, RunFolder(run))
   }

@@ -16,9 +16,12 @@ public struct TrainState: Codable, Equatable {
   public var bestMeanIoU: Double?
   /// The model configuration as JSON, so `eval`/`predict` can rebuild the net from a checkpoint.
   public var modelConfig: String
+  /// `--patience`'s reference score and stalled evaluations (nil without --patience).
+  public var earlyStopping: EarlyStoppingState?
 
   public init(
-    step: Int, epoch: Int, batchInEpoch: Int, rngStates: [[UInt64]], bestMeanIoU: Double?, modelConfig: String
+    step: Int, epoch: Int, batchInEpoch: Int, rngStates: [[UInt64]], bestMeanIoU: Double?, modelConfig: String,
+    earlyStopping: EarlyStoppingState? = nil
   ) {
     self.step = step
     self.epoch = epoch
@@ -26,6 +29,7 @@ public struct TrainState: Codable, Equatable {
     self.rngStates = rngStates
     self.bestMeanIoU = bestMeanIoU
     self.modelConfig = modelConfig
+    self.earlyStopping = earlyStopping
   }
 }
 

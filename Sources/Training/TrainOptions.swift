@@ -37,6 +37,16 @@ public struct TrainOptions: Codable, Equatable {
   public var flip = true
   /// Activation checkpointing (see RecomputeMode).
   public var recompute = RecomputeMode.auto
+  /// The training loss (`--loss`, e.g. ce:1,dice:0.5); config.json holds its text.
+  public var loss = SegmentationLoss.crossEntropy
+  /// Early stopping: stop after this many evaluations without a val mIoU improvement of more
+  /// than `minDelta` (nil: never).
+  public var patience: Int? = nil
+  public var minDelta = 0.0
+  /// Step checkpoints (checkpoints/step-NNNNNNNN.safetensors) kept besides best and last.
+  public var keepLast = 0
+  /// BatchNorm layers normalise with, and keep, their running statistics while training.
+  public var freezeBatchNorm = false
 
   public static let defaultScaleJitter: ClosedRange<Double> = 0.75...1.25
 
@@ -82,6 +92,11 @@ public struct TrainOptions: Codable, Equatable {
     }
     try read(.flip, into: &flip)
     try read(.recompute, into: &recompute)
+    try read(.loss, into: &loss)
+    try read(.patience, into: &patience)
+    try read(.minDelta, into: &minDelta)
+    try read(.keepLast, into: &keepLast)
+    try read(.freezeBatchNorm, into: &freezeBatchNorm)
   }
 
   /// The one check of the values that their types allow but training does not; each message
@@ -105,6 +120,7 @@ public struct TrainOptions: Codable, Equatable {
       throw bad("\(flag) must be a finite number ≥ 0, got \(value)")
     }
     if !(0...1024).contains(workers) { throw bad("--workers must be 0 to 1024, got \(workers)") }
+    try validateTrainingExtras()
     // Generated before the memory planner runs (it sizes the first sample), so bounded here:
     // 100000x100000 aborted allocating 240 GB.
     if let problem = ImageLimits.problem(width: syntheticSize.width, height: syntheticSize.height) {

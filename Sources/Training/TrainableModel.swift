@@ -12,6 +12,8 @@ public protocol TrainableModel: Module {
   func restore(_ state: [String: HostArray]) throws
   /// Logits [N, classes, H, W] for images [N, 3, H, W].
   func callAsFunction(_ x: Variable) throws -> Variable
+  /// Its BatchNorm layers (`--freeze-bn` freezes them).
+  var batchNormLayers: [BatchNorm2D] { get }
   /// The generators of the model's dropout layers, saved for an exact resume.
   var randomStates: [[UInt64]] { get set }
   /// Bytes a training step needs at this batch and size (weights, gradients, activations kept

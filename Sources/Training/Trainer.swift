@@ -178,8 +178,10 @@ public final class Trainer {
     let loaderBuffers =
       Double(2 * max(1, options.workers) + 1) * Double(batch) * Double(height) * Double(width) * (3 * 4 + 4 + 3)
     let saved = Double(options.updatesDuringBackward ? model.gradientBytesSavedDuringBackward : 0)
+    let loss = Double(options.loss.extraWorkingBytes(pixels: batch * height * width, classes: model.classes))
     let total =
       Double(model.trainingBytes(batch: batch, height: height, width: width)) - saved + slots * params + loaderBuffers
+      + loss
     return total >= Double(Int64.max) ? Int64.max : Int64(total)
   }
 }

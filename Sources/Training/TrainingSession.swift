@@ -56,9 +56,10 @@ final class TrainingSession {
   /// The loop over epochs and batches, then the final evaluation and run-folder outputs.
   func trainToEnd() throws -> Trainer.Result {
     model.setTraining(true)
+    for bn in model.batchNormLayers { bn.frozen = options.freezeBatchNorm }
     var position = LoaderPosition(epoch: state.epoch, batch: state.batchInEpoch)
     var stopped = false
-    outer: while state.step < data.totalSteps {
+    outer: while state.step < data.totalSteps && !patienceExhausted {
       let stream = data.loader.batches(from: position)
       defer { stream.cancel() }
       let streamEpoch = position.epoch
@@ -72,7 +73,7 @@ final class TrainingSession {
           break outer
         }
         stepStart = Date()
-        if state.step >= data.totalSteps { break outer }
+        if state.step >= data.totalSteps || patienceExhausted { break outer }
       }
       // The epoch's stream ran out (its last batch's `next` is normally the next epoch already;
       // skipped bad samples can end it early).
@@ -84,7 +85,8 @@ final class TrainingSession {
       trainer.say("stopped at step \(state.step); resume with --resume")
       return Trainer.Result(steps: state.step, stopped: true, metrics: nil, bestMeanIoU: state.bestMeanIoU)
     }
-    let (metrics, matrix) = try evaluateAndKeepBest(samples: 4)
+    if patienceExhausted { reportEarlyStop() }
+    let (metrics, matrix) = try evaluateAndKeepBest(samples: 4, countsForPatience: false)
     try saveLast()
     try run.writeMetrics(metrics)
     try Plots.write(run: run, confusion: matrix)
@@ -102,7 +104,7 @@ final class TrainingSession {
     let loss = try immediate.during {
       let tape = Tape()
       let loss = try tape.record {
-        try softmaxCrossEntropy(model(Variable(images)), labels: labels, classWeights: options.classWeights)
+        try options.loss(model(Variable(images)), labels: labels, classWeights: options.classWeights)
       }
       // A non-finite loss must not reach the weights: with updates during backward, stop
       // before backward (optimizerStep then refuses the step, as on the ordinary path).
@@ -134,12 +136,15 @@ final class TrainingSession {
     report(epoch: epoch, lr: lr)
     micro = 0
     lossSum = 0
-    if options.checkpointEvery > 0 && state.step % options.checkpointEvery == 0 { try saveLast() }
+    // Evaluation first: a checkpoint of this step then holds its best score and early-stopping
+    // count, so a run resumed from it does not lose them (evaluating changes no weight, running
+    // statistic, generator or loader position).
     if options.evalEvery > 0 && state.step % options.evalEvery == 0 && state.step < data.totalSteps {
       progress.finish()
       let (m, _) = try evaluateAndKeepBest()
       trainer.say(String(format: "step %d: val mIoU %.4f, pixel acc %.4f", state.step, m.meanIoU, m.pixelAccuracy))
     }
+    if options.checkpointEvery > 0 && state.step % options.checkpointEvery == 0 { try saveLast() }
   }
 
   /// The step's log line and progress bar.
@@ -170,11 +175,12 @@ final class TrainingSession {
       throw TrainingError.nonFiniteWeights(step: step, tensor: tensor, path: path)
     }
     lastSavedStep = state.step
+    try StepCheckpoints(run: run, keep: options.keepLast).keepLast(step: state.step)
   }
 
   /// Scores the validation split, logs it, and keeps checkpoints/best when the mIoU improved;
   /// the first `samples` validation images are written to samples/.
-  func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
+  func evaluateAndKeepBest(samples: Int = 0, countsForPatience: Bool = true) throws -> (Metrics, ConfusionMatrix) {
     var written = 0
     let valSet = data.valSet
     let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
@@ -189,6 +195,7 @@ final class TrainingSession {
       EvaluationRecord(
         step: state.step, meanIoU: m.meanIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy,
         frequencyWeightedIoU: m.fwIoU))
+    if countsForPatience { countForPatience(m.meanIoU) }
     if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
       state.bestMeanIoU = m.meanIoU
       state.rngStates = model.randomStates

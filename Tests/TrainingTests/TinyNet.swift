@@ -28,6 +28,7 @@ final class TinyNet: TrainableModel {
 
   var modules: [Module] { [c1, bn, c2, drop, score, up] }
   var parameters: [Parameter] { modules.flatMap(\.parameters) }
+  var batchNormLayers: [BatchNorm2D] { [bn] }
 
   func stateDict() -> [String: Tensor] {
     var d = [String: Tensor]()

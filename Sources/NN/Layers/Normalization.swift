@@ -9,6 +9,10 @@ public final class BatchNorm2D: Module {
   public var momentum: Float
   public let eps: Float
   public var training = true
+  /// Frozen (`fcn train --freeze-bn`): even in training mode it normalises with the running
+  /// statistics and leaves them unchanged, as in eval; γ and β still learn. Batches of one or
+  /// two images give batch statistics too noisy to train with.
+  public var frozen = false
   public let name: String
 
   public init(_ name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) throws {
@@ -28,6 +32,7 @@ public final class BatchNorm2D: Module {
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
     try batchNorm2d(
-      x, gamma: weight, beta: bias, stats: stats, training: training, momentum: momentum, eps: eps, name: name)
+      x, gamma: weight, beta: bias, stats: stats, training: training && !frozen, momentum: momentum, eps: eps,
+      name: name)
   }
 }

@@ -59,12 +59,13 @@ public func batchNorm2d(
     }
     stats.batchesTracked += 1
   }
-  if tape != nil && training {
+  if tape != nil {
     // Kept: the input (backward needs it) and the batch statistics. The output is what the next
     // layer reads, and its backward-weights needs it again, but it is rebuilt from those three
     // by a normalisation with the batch's own statistics, so the model lets it go after forward
     // (one activation per BatchNorm instead of two). See batchNormOutput for why the rebuild
-    // gives the forward's bits.
+    // gives the forward's bits. Out of training mode (a frozen BatchNorm) the statistics are
+    // the running ones, which nothing changes before backward.
     y.recompute = { y in
       try batchNormOutput(src, into: y, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: eps, name: name)
     }
