@@ -25,12 +25,15 @@ let package = Package(
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
-    .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // Charts (SVG), sample panels (PNG), report.html and run comparison, from a run's files.
+    .target(name: "Reports", dependencies: ["SegData", "SegMetrics"]),
+    .target(
+      name: "Training", dependencies: ["FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "FCN", "NN", "Reports", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -41,6 +44,7 @@ let package = Package(
     .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "SegData", "SegMetrics"]),
     .testTarget(
       name: "TrainingTests",
       dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
