@@ -55,9 +55,11 @@ public struct ClassIoUChart {
         svg.rect(
           x: left, y: y, width: v * plotWidth, height: Self.bar, fill: "#4a7fb5",
           tooltip: String(format: "%@: IoU %.2f %%", name, v * 100))
+        // Inside the bar's end when it is long enough, so the mean line never crosses a number.
+        let inside = v >= 0.2
         svg.text(
-          String(format: "%.1f %%", v * 100), x: px(v * 100) + 6, y: y + Self.bar / 2 + 4.5, size: 12,
-          className: "value")
+          String(format: "%.1f %%", v * 100), x: px(v * 100) + (inside ? -6 : 6), y: y + Self.bar / 2 + 4.5,
+          size: 12, anchor: inside ? .end : .start, fill: inside ? "#ffffff" : "#222", className: "value")
       } else {
         svg.text(
           "n/a (not in ground truth or prediction)", x: left + 6, y: y + Self.bar / 2 + 4.5, size: 12,

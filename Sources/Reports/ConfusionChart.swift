@@ -73,10 +73,12 @@ public struct ConfusionChart {
         svg.rect(
           x: x, y: y, width: cell, height: cell, fill: total > 0 ? Palette.sequential(share) : "#f4f4f4",
           stroke: p == t ? "#222" : "#ffffff", tooltip: tooltip)
-        // Zero counts stay blank so the mistakes that happen stand out.
+        // Zero counts stay blank so the mistakes that happen stand out; a share that rounds to
+        // 0 but is not 0 reads "<1" (and counts 0 in the row's sum).
         if total > 0 && row[p] > 0 && cell >= 22 {
           svg.text(
-            "\(percents[p])", x: x + cell / 2, y: y + cell / 2 + valueSize * 0.35, size: valueSize,
+            percents[p] == 0 ? "<1" : "\(percents[p])", x: x + cell / 2, y: y + cell / 2 + valueSize * 0.35,
+            size: valueSize,
             anchor: .middle, fill: share > 0.55 ? "#ffffff" : "#111", className: "cell",
             extra: "data-row=\"\(t)\" data-col=\"\(p)\"")
         }

@@ -60,7 +60,8 @@ public struct LineChart {
 
   public func svg(standalone: Bool = true) -> String {
     let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
-    let xTicks = AxisTicks(low: finite.map(\.x).min() ?? 0, high: finite.map(\.x).max() ?? 1)
+    // Steps count from 0: every chart of a run starts at the same place.
+    let xTicks = AxisTicks(low: min(finite.map(\.x).min() ?? 0, 0), high: finite.map(\.x).max() ?? 1)
     let yTicks =
       yRange.map { AxisTicks(from: $0.lower, through: $0.upper, step: $0.step) }
       ?? AxisTicks(low: finite.map(\.y).min() ?? 0, high: finite.map(\.y).max() ?? 1, target: 6)

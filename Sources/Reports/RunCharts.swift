@@ -57,7 +57,21 @@ public struct RunCharts {
       ], yRange: (0, 100, 20), plotHeight: 260)
   }
 
-  /// nil when the log has no per-class IoU (runs written before it was logged).
+  /// Up to this many classes the per-class IoU over time is a line chart; beyond, a heatmap.
+  public static let maxClassLines = 8
+
+  /// Per-class IoU over time as SVG (line chart or heatmap); nil when the log has none (runs
+  /// written before it was logged).
+  public func classIoUOverTime(standalone: Bool = true) -> String? {
+    let e = record.evaluations.filter { $0.classIoU != nil }
+    guard let k = e.map({ $0.classIoU!.count }).max(), k > 0 else { return nil }
+    if k <= Self.maxClassLines { return classIoUCurves?.svg(standalone: standalone) }
+    return ClassIoUHeatmap(
+      classNames: record.classNames, evaluations: e.map { ($0.step, $0.classIoU!) },
+      title: "Per-class IoU over training (validation, %)"
+    ).svg(standalone: standalone)
+  }
+
   public var classIoUCurves: LineChart? {
     let e = record.evaluations.filter { $0.classIoU != nil }
     guard let k = e.map({ $0.classIoU!.count }).max(), k > 0 else { return nil }
@@ -94,7 +108,7 @@ public struct RunCharts {
   public func writePlots(to folder: URL) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var files: [(String, String)] = [("loss.svg", lossChart.svg()), ("metrics.svg", metricsChart.svg())]
-    if let c = classIoUCurves { files.append(("class_iou_curves.svg", c.svg())) }
+    if let c = classIoUOverTime() { files.append(("class_iou_curves.svg", c)) }
     if let b = try classIoUBars() { files.append(("class_iou.svg", b.svg())) }
     if let c = confusionChart { files.append(("confusion.svg", c.svg())) }
     for (name, text) in files {

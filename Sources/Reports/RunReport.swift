@@ -31,7 +31,7 @@ public struct RunReport {
     page.add("Metrics", try metricCards(metrics))
     var curves = HTMLPage.chart(charts.lossChart.svg(standalone: false))
     curves += HTMLPage.chart(charts.metricsChart.svg(standalone: false))
-    if let c = charts.classIoUCurves { curves += HTMLPage.chart(c.svg(standalone: false)) }
+    if let c = charts.classIoUOverTime(standalone: false) { curves += HTMLPage.chart(c) }
     page.add("Curves", curves)
     if let m = metrics {
       var body = classTable(m, names: names)

@@ -99,11 +99,12 @@ final class ChartTests: XCTestCase {
       for cell in svgTexts(svg, className: "cell") {
         let t = Int(cell.attributes["data-row"]!)!
         let p = Int(cell.attributes["data-col"]!)!
-        let value = Int(cell.text)!
+        let value = cell.text == "<1" ? 0 : Int(cell.text)!
         sums[t, default: 0] += value
         let row = (0..<k).map { m.count(target: t, predicted: $0) }
         let exact = Double(row[p]) * 100 / Double(row.reduce(0, +))
         XCTAssertEqual(Double(value), exact, accuracy: 1, "cell \(t),\(p)")
+        if cell.text == "<1" { XCTAssertLessThan(exact, 1) }
       }
       for t in 0..<k {
         let pixels = (0..<k).map { m.count(target: t, predicted: $0) }.reduce(0, +)
@@ -139,5 +140,26 @@ final class ChartTests: XCTestCase {
     XCTAssertEqual(e[0]!, 4, accuracy: 1e-12)
     XCTAssertEqual(e[1]!, 4.0 / 3, accuracy: 1e-12)
     XCTAssertNil(e[2])
+  }
+}
+
+final class HeatmapTests: XCTestCase {
+  /// Many classes: one row per class, one cell per shown evaluation, at most 16 columns with the
+  /// first and last evaluation among them, cell values the IoU in percent.
+  func testHeatmapRowsColumnsAndValues() {
+    let names = (0..<21).map { "class name \($0)" }
+    let evaluations = (1...40).map { s in
+      (step: s * 500, iou: (0..<21).map { c -> Double? in c == 4 ? nil : Double(c) / 20 * Double(s) / 40 })
+    }
+    let svg = ClassIoUHeatmap(classNames: names, evaluations: evaluations, title: "t").svg()
+    let steps = svgTexts(svg, className: "xtick").map(\.text)
+    XCTAssertEqual(steps.count, 16)
+    XCTAssertEqual(steps.first, "500")
+    XCTAssertEqual(steps.last, "20000")
+    XCTAssertEqual(svgTexts(svg, className: "rowname").map(\.text), names)
+    let cells = svgTexts(svg, className: "cell").map(\.text)
+    XCTAssertEqual(cells.count, 20 * 16, "class 4 has no IoU: no numbers in its row")
+    // Last row (class 20), last column (step 20000): IoU 1.0.
+    XCTAssertEqual(cells.last, "100")
   }
 }
