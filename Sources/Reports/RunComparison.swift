@@ -82,11 +82,15 @@ public struct RunComparison {
     }
   }
 
+  /// The run with the best value of `row`; nil when the row has no direction, fewer than two
+  /// runs have a value, or the best is shared (a tie marks no one).
   static func bestIndex(_ row: MetricRow) -> Int? {
     guard let higher = row.higherIsBetter else { return nil }
     let indexed = row.values.enumerated().compactMap { i, v in v.map { (i, $0) } }
-    guard indexed.count > 1 else { return nil }
-    return (higher ? indexed.max { $0.1 < $1.1 } : indexed.min { $0.1 < $1.1 })?.0
+    guard indexed.count > 1,
+      let best = (higher ? indexed.max { $0.1 < $1.1 } : indexed.min { $0.1 < $1.1 })
+    else { return nil }
+    return indexed.filter { $0.1 == best.1 }.count == 1 ? best.0 : nil
   }
 
   public var lossChart: LineChart {
@@ -116,7 +120,7 @@ public struct RunComparison {
   public func html() throws -> String {
     var page = HTMLPage(
       title: "swift-fcn: comparing \(records.count) runs",
-      subtitle: escapeXML(records.map(\.directory.path).joined(separator: " · ")))
+      subtitle: escapeXML(records.map(\.directory.relativePath).joined(separator: " · ")))
     let differences = configDifferences
     if differences.isEmpty {
       page.add("Configuration differences", "<p>None: every setting is the same in all runs.</p>")
@@ -129,10 +133,15 @@ public struct RunComparison {
             ["<code>\(escapeXML(d.key))</code>"] + d.values.map { escapeXML($0 ?? "(absent)") }
           }))
     }
-    page.add("Metrics", try metricsTable(metricRows()) + metricsTable(classRows()))
+    page.add(
+      "Metrics",
+      try metricsTable(metricRows())
+        + "<p class=\"note\">Bold: the best run of the row (none on a tie). mIoU and the other validation "
+        + "metrics are those of each run's last evaluation.</p>")
     page.add(
       "Curves",
       HTMLPage.chart(lossChart.svg(standalone: false)) + HTMLPage.chart(meanIoUChart.svg(standalone: false)))
+    page.add("Per-class IoU (last evaluation)", try metricsTable(classRows()))
     return page.render()
   }
 

@@ -57,7 +57,7 @@ public struct RunReport {
     let progress = planned.map { "step \(last) of \($0)" } ?? "step \(last)"
     let status = record.finalMetrics != nil ? "finished" : "in progress or stopped"
     let stamp = ISO8601DateFormatter().string(from: Date())
-    return escapeXML("\(record.directory.path) · \(progress) · \(status) · page written \(stamp)")
+    return escapeXML("\(record.directory.relativePath) · \(progress) · \(status) · page written \(stamp)")
   }
 
   func metricCards(_ metrics: Metrics?) throws -> String {

@@ -148,6 +148,9 @@ final class RunReportTests: XCTestCase {
     let twin = try FakeRun.write(to: root.appendingPathComponent("x/a"))
     XCTAssertEqual(RunComparison(try [a, twin].map(RunRecord.load)).labels, [a.path, twin.path])
     // Identical settings.
-    XCTAssertTrue(RunComparison(try [a, a].map(RunRecord.load)).configDifferences.isEmpty)
+    // The same run twice: no differences, and a tie marks no one best.
+    let same = RunComparison(try [a, a].map(RunRecord.load))
+    XCTAssertTrue(same.configDifferences.isEmpty)
+    XCTAssertFalse(try same.terminalTable().contains("*\n"))
   }
 }
