@@ -103,11 +103,17 @@ struct SVGCanvas {
 
 func formatCoordinate(_ v: Double) -> String {
   guard v.isFinite else { return "0" }
-  let r = (v * 100).rounded() / 100
-  return r == r.rounded()
-    ? String(Int(r))
-    : String(format: "%.2f", r).replacingOccurrences(
-      of: #"0+$"#, with: "", options: .regularExpression)
+  if abs(v) > 1e12 { return String(format: "%.0f", v) }
+  // Whole hundredths as an integer, then the decimal point put in by hand: this runs for every
+  // point of every curve, and String(format:) with a regex trim made long runs slow.
+  let hundredths = Int((v * 100).rounded())
+  let sign = hundredths < 0 ? "-" : ""
+  let magnitude = abs(hundredths)
+  let whole = magnitude / 100
+  let fraction = magnitude % 100
+  if fraction == 0 { return sign + String(whole) }
+  return sign + String(whole)
+    + (fraction % 10 == 0 ? "." + String(fraction / 10) : (fraction < 10 ? ".0" : ".") + String(fraction))
 }
 
 /// Text safe inside XML/HTML elements and attribute values.

@@ -1,4 +1,5 @@
 import Foundation
+import SegMetrics
 import XCTest
 
 /// `fcn train` leaves a report; `fcn report` rewrites it from the folder; `fcn compare` compares
@@ -23,6 +24,20 @@ final class ReportCommandTests: XCTestCase {
     // The log carries per-class IoU at each evaluation (steps 3 and 6).
     let log = try String(contentsOf: a.appendingPathComponent("log.jsonl"), encoding: .utf8)
     XCTAssertEqual(log.components(separatedBy: "\"val_class_iou\"").count - 1, 2)
+
+    // confusion.json (what the report's per-class numbers come from) is the final evaluation:
+    // its metrics are metrics.json's.
+    struct Snapshot: Decodable {
+      var step: Int
+      var classNames: [String]
+      var matrix: ConfusionMatrix
+    }
+    let snapshot = try JSONDecoder().decode(
+      Snapshot.self, from: Data(contentsOf: a.appendingPathComponent("confusion.json")))
+    let final = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: a.appendingPathComponent("metrics.json")))
+    XCTAssertEqual(snapshot.step, 6)
+    XCTAssertEqual(try snapshot.matrix.metrics(classNames: snapshot.classNames), final)
+    for name in snapshot.classNames { XCTAssertTrue(html.contains(name), name) }
 
     try FileManager.default.removeItem(at: report)
     let r = try FCNExecutable.run(["report", "--run", a.path], outputIn: dir)

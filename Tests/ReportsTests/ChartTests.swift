@@ -163,3 +163,13 @@ final class HeatmapTests: XCTestCase {
     XCTAssertEqual(cells.last, "100")
   }
 }
+
+final class CoordinateFormatTests: XCTestCase {
+  func testCoordinatesHaveAtMostTwoDecimalsAndNoTrailingZeros() {
+    let cases: [(Double, String)] = [
+      (0, "0"), (1.5, "1.5"), (1.05, "1.05"), (-0.004, "0"), (-2.25, "-2.25"), (12.3456, "12.35"), (-0.5, "-0.5"),
+      (100, "100"), (0.1, "0.1"), (3.999, "4"), (.nan, "0"),
+    ]
+    for (v, s) in cases { XCTAssertEqual(formatCoordinate(v), s, "\(v)") }
+  }
+}
