@@ -25,14 +25,18 @@ let package = Package(
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
-    .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // Charts (SVG), sample panels (PNG), report.html and run comparison, from a run's files.
+    .target(name: "Reports", dependencies: ["SegData", "SegMetrics"]),
+    .target(
+      name: "Training", dependencies: ["FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "WeightIO"]),
     // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
     .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "Inference", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "Inference", "FCN", "NN", "Reports", "SeededRandom", "Tensor", "SegData", "SegMetrics",
+        "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -43,6 +47,7 @@ let package = Package(
     .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "SegData", "SegMetrics"]),
     .testTarget(
       name: "TrainingTests",
       dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),

@@ -49,7 +49,7 @@ struct DemoCommand: ParsableCommand {
     try runTraining(options: o, config: config, run: folder, resume: false, initFrom: nil)
     print(String(format: "demo finished in %.0f s. Look at:", Date().timeIntervalSince(start)))
     for (what, url) in [
-      ("metrics", folder.metrics), ("curves", folder.plots), ("predictions", folder.samples), ("log", folder.log),
+      ("report", folder.report), ("metrics", folder.metrics), ("curves", folder.plots), ("predictions", folder.samples), ("log", folder.log),
       ("weights", folder.best),
     ] {
       print("  \(what.padding(toLength: 12, withPad: " ", startingAt: 0)) \(url.path)")

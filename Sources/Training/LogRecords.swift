@@ -59,25 +59,17 @@ public struct EvaluationRecord: Codable, Equatable {
   public var pixelAccuracy: Double
   public var meanAccuracy: Double
   public var frequencyWeightedIoU: Double
+  /// IoU of each class (null where the class is in neither ground truth nor prediction), so the
+  /// report can draw every class's curve from the log alone.
+  public var perClassIoU: [Double?]? = nil
 
   enum CodingKeys: String, CodingKey {
     case step
     case meanIoU = "val_miou"
+    case perClassIoU = "val_class_iou"
     case pixelAccuracy = "val_pixel_acc"
     case meanAccuracy = "val_mean_acc"
     case
       frequencyWeightedIoU = "val_fwiou"
-  }
-}
-
-/// Any line of log.jsonl as the plots read it back: every field optional.
-struct LogLine: Decodable {
-  var step: Double?
-  var loss: Double?
-  var valMeanIoU: Double?
-
-  enum CodingKeys: String, CodingKey {
-    case step, loss
-    case valMeanIoU = "val_miou"
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import SegData
 import SegMetrics
 
@@ -16,6 +17,9 @@ public struct RunFolder {
   public var metrics: URL { directory.appendingPathComponent("metrics.json") }
   public var plots: URL { directory.appendingPathComponent("plots") }
   public var samples: URL { directory.appendingPathComponent("samples") }
+  /// The latest evaluation's confusion matrix and class names (Reports.EvaluationSnapshot).
+  public var confusion: URL { directory.appendingPathComponent(EvaluationSnapshot.fileName) }
+  public var report: URL { directory.appendingPathComponent(RunReport.fileName) }
 
   /// Creates the folder; refuses to reuse one that already holds a run, so nothing written
   /// before is lost by accident.
@@ -42,16 +46,28 @@ public struct RunFolder {
     try m.jsonData().write(to: metrics, options: .atomic)
   }
 
-  /// samples/NAME.png: image | ground truth | prediction.
-  func writeSample(_ sample: Sample, predicted: [Int32], name: String) throws {
+  /// samples/NAME.png: image | ground truth | prediction with a legend of the classes and the
+  /// image's own mIoU (Reports.SamplePanel).
+  func writeSample(_ sample: Sample, predicted: [Int32], name: String, classNames: [String]) throws {
     try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
     let prediction = LabelMap(
       width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
-    var strip = overlayStrip(image: sample.image, truth: sample.mask, prediction: prediction)
-    // Small images (the synthetic set is 64×64) are enlarged so that a person can see them.
-    let zoom = max(1, 192 / max(strip.height, 1))
-    if zoom > 1 { strip = resizeNearest(strip, width: strip.width * zoom, height: strip.height * zoom) }
+    let panel = SamplePanel(
+      image: sample.image, truth: sample.mask, prediction: prediction, classNames: classNames, name: name)
     let file = name.replacingOccurrences(of: "/", with: "_") + ".png"
-    try writeFileBytes(encodePNG(strip), to: samples.appendingPathComponent(file).path)
+    try Data(encodePNG(panel.render())).write(to: samples.appendingPathComponent(file), options: .atomic)
+  }
+
+  /// confusion.json, plots/*.svg and report.html from what the folder holds now. A report that
+  /// cannot be written is a warning: it must never cost the training run.
+  func writeReport(step: Int, matrix: ConfusionMatrix?, classNames: [String]) {
+    do {
+      if let matrix {
+        try EvaluationSnapshot(step: step, classNames: classNames, matrix: matrix).write(to: confusion)
+      }
+      try RunReport.write(run: directory)
+    } catch {
+      FileHandle.standardError.write(Data("warning: the run report was not written: \(error)\n".utf8))
+    }
   }
 }

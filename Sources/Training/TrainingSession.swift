@@ -86,10 +86,11 @@ final class TrainingSession {
       return Trainer.Result(steps: state.step, stopped: true, metrics: nil, bestMeanIoU: state.bestMeanIoU)
     }
     if patienceExhausted { reportEarlyStop() }
-    let (metrics, matrix) = try evaluateAndKeepBest(samples: 4, countsForPatience: false)
+    let (metrics, _) = try evaluateAndKeepBest(samples: 4, countsForPatience: false)
     try saveLast()
     try run.writeMetrics(metrics)
-    try Plots.write(run: run, confusion: matrix)
+    // Again, now that metrics.json marks the run finished.
+    run.writeReport(step: state.step, matrix: nil, classNames: [])
     return Trainer.Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
   }
 
@@ -179,22 +180,26 @@ final class TrainingSession {
   }
 
   /// Scores the validation split, logs it, and keeps checkpoints/best when the mIoU improved;
-  /// the first `samples` validation images are written to samples/.
-  func evaluateAndKeepBest(samples: Int = 0, countsForPatience: Bool = true) throws -> (Metrics, ConfusionMatrix) {
+  /// the first `samples` validation images are written to samples/, and the run's report
+  /// (confusion.json, plots/, report.html) is brought up to date, so it can be watched.
+  func evaluateAndKeepBest(samples: Int = 4, countsForPatience: Bool = true) throws -> (Metrics, ConfusionMatrix) {
     var written = 0
     let valSet = data.valSet
+    let extraClasses = valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []
+    let classNames = valSet.classNames + extraClasses
     let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
       batch, predicted in
       guard written < samples, let index = batch.indices.first else { return }
-      try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
+      try self.run.writeSample(
+        valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index), classNames: classNames)
       written += 1
     }
-    let extraClasses = valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []
-    let m = try matrix.metrics(classNames: valSet.classNames + extraClasses)
+    let m = try matrix.metrics(classNames: classNames)
     log.write(
       EvaluationRecord(
         step: state.step, meanIoU: m.meanIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy,
-        frequencyWeightedIoU: m.fwIoU))
+        frequencyWeightedIoU: m.fwIoU, perClassIoU: m.perClassIoU))
+    run.writeReport(step: state.step, matrix: matrix, classNames: classNames)
     if countsForPatience { countForPatience(m.meanIoU) }
     if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
       state.bestMeanIoU = m.meanIoU

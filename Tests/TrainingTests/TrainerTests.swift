@@ -59,8 +59,10 @@ final class TrainerTests: XCTestCase {
     let matrix = try evaluate(model, dataset: train, normalization: .imagenet)
     XCTAssertGreaterThanOrEqual(matrix.meanIoU, 0.9, "train-set mIoU \(matrix.meanIoU)")
     let run = RunFolder(scratch.appendingPathComponent("overfit").path)
-    let plots = ["loss.png", "miou.png", "confusion.png"].map { run.plots.appendingPathComponent($0) }
-    for url in [run.config, run.log, run.last, run.best, run.metrics] + plots {
+    let plots = ["loss.svg", "metrics.svg", "class_iou_curves.svg", "class_iou.svg", "confusion.svg"].map {
+      run.plots.appendingPathComponent($0)
+    }
+    for url in [run.config, run.log, run.last, run.best, run.metrics, run.confusion, run.report] + plots {
       XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "missing \(url.lastPathComponent)")
     }
     let samples = try FileManager.default.contentsOfDirectory(atPath: run.samples.path)
