@@ -25,12 +25,18 @@ let package = Package(
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
-    .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // Protocol-buffer wire encoding (hand-written; why: Sources/ProtoWire/ProtoWriter.swift),
+    // shared by the TensorBoard event files and ONNX export.
+    .target(name: "ProtoWire"),
+    .target(name: "TensorBoard", dependencies: ["ProtoWire"]),
+    .target(name: "ONNXExport", dependencies: ["FCN", "NN", "ProtoWire", "WeightIO"]),
+    .target(
+      name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "TensorBoard", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "FCN", "NN", "ONNXExport", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -46,6 +52,11 @@ let package = Package(
       dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
+    // TensorBoard files, ONNX export and .pth writing against fixtures made by Python's own
+    // writers (tools/make_interop_fixtures.py).
+    .testTarget(
+      name: "InteropTests",
+      dependencies: ["FCN", "NN", "ONNXExport", "ProtoWire", "SegData", "Tensor", "TensorBoard", "WeightIO"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -16,6 +16,8 @@ public struct RunFolder {
   public var metrics: URL { directory.appendingPathComponent("metrics.json") }
   public var plots: URL { directory.appendingPathComponent("plots") }
   public var samples: URL { directory.appendingPathComponent("samples") }
+  /// TensorBoard event files (`tensorboard --logdir runs` shows every run).
+  public var tensorboard: URL { directory.appendingPathComponent("tb") }
 
   /// Creates the folder; refuses to reuse one that already holds a run, so nothing written
   /// before is lost by accident.
@@ -42,8 +44,9 @@ public struct RunFolder {
     try m.jsonData().write(to: metrics, options: .atomic)
   }
 
-  /// samples/NAME.png: image | ground truth | prediction.
-  func writeSample(_ sample: Sample, predicted: [Int32], name: String) throws {
+  /// samples/NAME.png: image | ground truth | prediction. Returns the file written.
+  @discardableResult
+  func writeSample(_ sample: Sample, predicted: [Int32], name: String) throws -> URL {
     try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
     let prediction = LabelMap(
       width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
@@ -52,6 +55,8 @@ public struct RunFolder {
     let zoom = max(1, 192 / max(strip.height, 1))
     if zoom > 1 { strip = resizeNearest(strip, width: strip.width * zoom, height: strip.height * zoom) }
     let file = name.replacingOccurrences(of: "/", with: "_") + ".png"
-    try writeFileBytes(encodePNG(strip), to: samples.appendingPathComponent(file).path)
+    let url = samples.appendingPathComponent(file)
+    try writeFileBytes(encodePNG(strip), to: url.path)
+    return url
   }
 }
