@@ -8,7 +8,8 @@ onnx.checker (full check, with shape inference) → ONNX Runtime logits vs `fcn 
 max|ORT − fcn| / max|fcn| per model and size; fails above 1e-4.
 
 --fixtures also rewrites Tests/InteropTests/Fixtures/onnx/ for ONNXExportTests: a tiny course-fcn8
-and fcn8s-atonce (weights, the exported .onnx, an input and ONNX Runtime's logits for it).
+and fcn8s-atonce (weights, an input, ONNX Runtime's logits for it, and the FNV-1a 64 digest of the
+exported .onnx that ONNX Runtime ran — the file itself would repeat the weights).
 
     pip install onnx onnxruntime numpy
     python3 tools/check_onnx.py [--fcn .build/release/fcn] [--fixtures]
@@ -97,21 +98,32 @@ def main():
     sys.exit(0 if worst <= 1e-4 else 1)
 
 
+def fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def write_fixtures(fcn, tmp):
-    """Tiny nets for the Swift test: weights, our .onnx, an input and ONNX Runtime's logits."""
+    """Tiny nets for the Swift test: weights, an input, ONNX Runtime's logits, the .onnx digest."""
     os.makedirs(FIXTURES, exist_ok=True)
     rng = np.random.default_rng(16)
     for seed, name in [(101, "course-fcn8"), (102, "fcn8s-atonce")]:
         st = os.path.join(FIXTURES, f"{name}.safetensors")
-        ic.random_weights(fcn, ["--model", name, "--width", "0.0625", "--fc", "16"], 5, st, tmp, seed)
-        path = os.path.join(FIXTURES, f"{name}.onnx")
+        ic.random_weights(fcn, ["--model", name, "--width", "0.0625", "--fc", "16"], 6, st, tmp, seed)
+        path = os.path.join(tmp, f"{name}.onnx")
         ic.run([fcn, "export", "--weights", st, "--onnx", path])
-        check_file(path, 5)
+        check_file(path, 6)
         rgb = rng.integers(0, 256, (37, 45, 3), dtype=np.uint8)
         x = ic.imagenet_input(rgb)
         logits = ort_logits(path, x)
         np.save(os.path.join(FIXTURES, f"{name}.input.npy"), x)
         np.save(os.path.join(FIXTURES, f"{name}.ort_logits.npy"), logits)
+        with open(path, "rb") as f:
+            digest = fnv1a64(f.read())
+        with open(os.path.join(FIXTURES, f"{name}.onnx.fnv1a64"), "w") as f:
+            f.write(f"{digest:016x}\n")
         err = rel_err(logits, fcn_logits(fcn, st, rgb, tmp, f"fixture-{name}"))
         print(f"fixture {name}: {os.path.getsize(path)} bytes, ORT vs fcn predict {err:.2e}")
 

@@ -25,7 +25,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import course_fcn  # noqa: E402
 import interop_common as ic  # noqa: E402
-import safetensors_io  # noqa: E402
 from paper_fcn import PaperFCN8s  # noqa: E402
 
 FIXTURES = os.path.join(ic.REPO, "Tests", "InteropTests", "Fixtures", "pth")
@@ -85,7 +84,7 @@ def make_fixture(fcn, tmp):
     }
     st = os.path.join(tmp, "tiny.safetensors")
     pth = os.path.join(tmp, "tiny.pth")
-    safetensors_io.write(st, tensors)
+    ic.write_safetensors(st, tensors)
     ic.run([fcn, "convert", st, pth])
     names = check_alignment(pth)
     sd = torch.load(pth)

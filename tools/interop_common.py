@@ -31,6 +31,25 @@ def read_safetensors(path):
     return out, meta
 
 
+def write_safetensors(path, tensors, metadata=None):
+    """Like safetensors_io.write, but a 0-d tensor stays 0-d (np.ascontiguousarray, which that
+    writer uses, turns it into shape (1,))."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.asarray(tensors[name])
+        raw = a.astype(a.dtype.newbyteorder("<")).tobytes(order="C")
+        header[name] = {"dtype": safetensors_io._DTYPES[a.dtype.type], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
 def run(cmd, **kw):
     """Runs a command; on failure prints its output and raises."""
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
@@ -64,7 +83,7 @@ def random_weights(fcn, model_args, classes, out_path, tmp, seed=0):
     # An export's metadata (the model configuration under fcn.config, as ModelWeights.save
     # writes it), so ModelWeights.loadModel in the Swift tests can rebuild the model too.
     config = json.loads(meta["swift_fcn_train_state"])["modelConfig"]
-    safetensors_io.write(out_path, out, {"fcn.config": config})
+    write_safetensors(out_path, out, {"fcn.config": config})
     return out
 
 

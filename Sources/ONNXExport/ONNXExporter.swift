@@ -70,7 +70,8 @@ public struct ONNXExporter {
   /// The file's bytes.
   public func encoded() throws -> [UInt8] {
     guard Self.opsets.contains(opset) else {
-      throw FCNError.invalidConfig("--opset \(opset): ONNX export supports opsets \(Self.opsets.lowerBound)–\(Self.opsets.upperBound)")
+      throw FCNError.invalidConfig(
+        "--opset \(opset): ONNX export supports opsets \(Self.opsets.lowerBound)–\(Self.opsets.upperBound)")
     }
     var g = GraphEmitter(dynamic: size == .dynamic)
     let fixedShapes = try staticShapes()
@@ -79,11 +80,13 @@ public struct ONNXExporter {
     for (i, node) in model.nodes.enumerated() {
       let inputs = node.inputs.map { names[$0]! }
       let output = i == last ? "logits" : node.name
-      names[node.name] = try g.emit(node, inputs: inputs, output: output, inputShapes: node.inputs.map { fixedShapes?[$0] })
+      names[node.name] = try g.emit(
+        node, inputs: inputs, output: output, inputShapes: node.inputs.map { fixedShapes?[$0] })
     }
     if names[model.nodes[last].name] != "logits" {
       // The last node was left out (dropout): name its input the output.
-      g.nodes.append(ONNXNode(op: "Identity", inputs: [names[model.nodes[last].name]!], outputs: ["logits"], name: "logits"))
+      g.nodes.append(
+        ONNXNode(op: "Identity", inputs: [names[model.nodes[last].name]!], outputs: ["logits"], name: "logits"))
     }
     let spatial: [ONNXDim]
     switch size {
@@ -96,7 +99,9 @@ public struct ONNXExporter {
       inputs: [ONNXValueInfo(name: "input", dims: [.param("N"), .value(model.config.inputChannels)] + spatial)],
       outputs: [ONNXValueInfo(name: "logits", dims: [.param("N"), .value(model.classes)] + spatial)],
       metadata: metadata,
-      docString: "\(model.config.name), \(model.classes) classes: input [N, \(model.config.inputChannels), H, W] normalised as metadata 'normalization' says; output logits [N, \(model.classes), H, W]")
+      docString:
+        "\(model.config.name), \(model.classes) classes: input [N, \(model.config.inputChannels), H, W] normalised as metadata 'normalization' says; output logits [N, \(model.classes), H, W]"
+    )
     return onnx.encoded
   }
 
@@ -157,7 +162,9 @@ struct GraphEmitter {
             ONNXAttribute("pads", .ints([g.padding.h, g.padding.w, g.padding.h, g.padding.w])),
             ONNXAttribute("strides", .ints([g.stride.h, g.stride.w])),
           ]))
-      if conv.fuseReLU { nodes.append(ONNXNode(op: "Relu", inputs: [convOut], outputs: [output], name: name + "_relu")) }
+      if conv.fuseReLU {
+        nodes.append(ONNXNode(op: "Relu", inputs: [convOut], outputs: [output], name: name + "_relu"))
+      }
     case let bn as BatchNorm2D:
       nodes.append(
         ONNXNode(
@@ -212,7 +219,9 @@ struct GraphEmitter {
         let remainder = op("Mod", [spatial(inputs[0]), m], name + "_remainder")
         let missing = op("Sub", [m, remainder], name + "_missing")
         let amount = op("Mod", [missing, m], name + "_amount")
-        pads = op("Concat", [integers(name + ".begins", [0, 0, 0, 0, 0, 0]), amount], name + "_pads", [ONNXAttribute("axis", .int(0))])
+        pads = op(
+          "Concat", [integers(name + ".begins", [0, 0, 0, 0, 0, 0]), amount], name + "_pads",
+          [ONNXAttribute("axis", .int(0))])
       }
       nodes.append(
         ONNXNode(
@@ -249,7 +258,9 @@ struct GraphEmitter {
   }
 
   /// A node with one output named after it.
-  private mutating func op(_ type: String, _ inputs: [String], _ name: String, _ attributes: [ONNXAttribute] = []) -> String {
+  private mutating func op(_ type: String, _ inputs: [String], _ name: String, _ attributes: [ONNXAttribute] = [])
+    -> String
+  {
     nodes.append(ONNXNode(op: type, inputs: inputs, outputs: [name], name: name, attributes: attributes))
     return name
   }

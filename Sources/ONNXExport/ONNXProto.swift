@@ -31,7 +31,9 @@ struct ONNXTensor {
     dims = [int64s.count]
     type = .int64
     raw = []
-    for v in int64s { for i in 0..<8 { raw.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(v)) >> (8 * UInt64(i)))) } }
+    for v in int64s {
+      for i in 0..<8 { raw.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(v)) >> (8 * UInt64(i)))) }
+    }
   }
 
   /// TensorProto{dims = 1, data_type = 2, name = 8, raw_data = 9}.

@@ -54,7 +54,8 @@ final class TensorBoardSink {
     let picture = Plots.confusionMatrix(confusion)
     if let png = try? encodePNG(picture) {
       values.append(
-        SummaryValue(tag: "val/confusion", .image(height: picture.height, width: picture.width, colorspace: 3, encoded: png)))
+        SummaryValue(
+          tag: "val/confusion", .image(height: picture.height, width: picture.width, colorspace: 3, encoded: png)))
     }
     write(step: r.step, values)
   }
@@ -62,7 +63,9 @@ final class TensorBoardSink {
   /// A PNG already written to the run folder (a sample panel), shown under `tag`.
   func pngFile(_ url: URL, tag: String, step: Int) {
     guard let data = FileManager.default.contents(atPath: url.path), let size = pngSize([UInt8](data)) else { return }
-    write(step: step, [SummaryValue(tag: tag, .image(height: size.height, width: size.width, colorspace: 3, encoded: [UInt8](data)))])
+    write(
+      step: step,
+      [SummaryValue(tag: tag, .image(height: size.height, width: size.width, colorspace: 3, encoded: [UInt8](data)))])
   }
 
   private func write(step: Int, _ values: [SummaryValue]) {

@@ -186,7 +186,8 @@ final class TrainingSession {
     let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
       batch, predicted in
       guard written < samples, let index = batch.indices.first else { return }
-      let file = try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
+      let file = try self.run.writeSample(
+        valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
       self.board.pngFile(file, tag: "samples/" + file.deletingPathExtension().lastPathComponent, step: self.state.step)
       written += 1
     }

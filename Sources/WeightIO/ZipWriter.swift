@@ -88,6 +88,9 @@ struct ZipWriter {
 }
 
 extension Array where Element == UInt8 {
-  mutating func le16(_ v: UInt16) { append(UInt8(v & 0xFF)); append(UInt8(v >> 8)) }
+  mutating func le16(_ v: UInt16) {
+    append(UInt8(v & 0xFF))
+    append(UInt8(v >> 8))
+  }
   mutating func le32(_ v: UInt32) { for i in 0..<4 { append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
 }

@@ -26,7 +26,8 @@ final class InteropCommandTests: XCTestCase {
       "loss": "train/loss", "lr": "train/lr", "img_per_s": "train/img_per_s", "val_miou": "val/miou",
       "val_pixel_acc": "val/pixel_acc", "val_mean_acc": "val/mean_acc", "val_fwiou": "val/fwiou",
     ]
-    for line in try String(contentsOf: run.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n") {
+    for line in try String(contentsOf: run.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+    {
       let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
       let step = Int64(object["step"] as! Int)
       for (key, tag) in keys {

@@ -20,7 +20,8 @@ final class TorchSaveTests: XCTestCase {
     let ours = [UInt8](try Data(contentsOf: out))
     let reference = try fixtureBytes("pth/tiny.pth")
     XCTAssertEqual(ours.count, reference.count)
-    XCTAssertTrue(ours == reference, "the .pth bytes changed: rerun tools/check_pth.py --fixtures to check them with torch")
+    XCTAssertTrue(
+      ours == reference, "the .pth bytes changed: rerun tools/check_pth.py --fixtures to check them with torch")
   }
 
   func testRoundTripThroughOurReader() throws {
