@@ -23,7 +23,8 @@ TAGS = {"loss": "train/loss", "lr": "train/lr", "img_per_s": "train/img_per_s", 
 
 
 def png_size(data):
-    return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
+    """(width, height) from the PNG's IHDR chunk."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def main():

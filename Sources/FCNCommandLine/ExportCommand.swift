@@ -47,11 +47,18 @@ struct ExportCommand: ParsableCommand {
       } ?? .dynamic
     let metadata = try ONNXExporter.metadata(
       for: loaded.model, normalization: normalization.rawValue, formula: normalization.formula,
-      classNames: classNames(run: runFolder, classes: loaded.model.classes))
+      classNames: classNames(run: runFolder ?? runOfCheckpoint(weights), classes: loaded.model.classes))
     let exporter = ONNXExporter(model: loaded.model, opset: opset, size: exportSize, metadata: metadata)
     try exporter.write(to: URL(fileURLWithPath: onnx))
     let sizeText = size.map { "input size \($0)" } ?? "dynamic height and width"
     print("wrote \(onnx) (\(loaded.model.config.name), \(loaded.model.classes) classes, opset \(opset), \(sizeText))")
+  }
+
+  /// runs/NAME for runs/NAME/checkpoints/FILE (as loadModel reads that run's options).
+  func runOfCheckpoint(_ weights: String?) -> String? {
+    guard let weights else { return nil }
+    let checkpoints = URL(fileURLWithPath: weights).deletingLastPathComponent()
+    return checkpoints.lastPathComponent == "checkpoints" ? checkpoints.deletingLastPathComponent().path : nil
   }
 
   /// The run's class names (metrics.json keeps them), else class0 … classK−1.
