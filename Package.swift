@@ -25,18 +25,24 @@ let package = Package(
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
+    // Protocol-buffer wire encoding (hand-written; why: Sources/ProtoWire/ProtoWriter.swift),
+    // shared by the TensorBoard event files and ONNX export.
+    .target(name: "ProtoWire"),
+    .target(name: "TensorBoard", dependencies: ["ProtoWire"]),
+    .target(name: "ONNXExport", dependencies: ["FCN", "NN", "ProtoWire", "WeightIO"]),
     // Charts (SVG), sample panels (PNG), report.html and run comparison, from a run's files.
     .target(name: "Reports", dependencies: ["SegData", "SegMetrics"]),
     .target(
-      name: "Training", dependencies: ["FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "WeightIO"]),
+      name: "Training",
+      dependencies: ["FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "TensorBoard", "WeightIO"]),
     // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
     .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "Inference", "FCN", "NN", "Reports", "SeededRandom", "Tensor", "SegData", "SegMetrics",
-        "WeightIO",
+        "Training", "Inference", "FCN", "NN", "ONNXExport", "Reports", "SeededRandom", "Tensor", "SegData",
+        "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -55,6 +61,11 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
     .testTarget(
       name: "InferenceTests", dependencies: ["FCN", "Inference", "NN", "SegData", "SeededRandom", "Tensor", "WeightIO"]),
+    // TensorBoard files, ONNX export and .pth writing against fixtures made by Python's own
+    // writers (tools/make_interop_fixtures.py).
+    .testTarget(
+      name: "InteropTests",
+      dependencies: ["FCN", "NN", "ONNXExport", "ProtoWire", "SegData", "Tensor", "TensorBoard", "WeightIO"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -7,17 +7,16 @@ import WeightIO
 struct ConvertCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "convert",
-    abstract: "Convert weights (.pth → .safetensors, or .safetensors → .safetensors), renaming keys.")
+    abstract: "Convert weights between .pth and .safetensors (either way), renaming keys.")
 
   @Argument(help: "Input .pth or .safetensors.") var input: String
-  @Argument(help: "Output .safetensors.") var output: String
+  @Argument(help: "Output .safetensors, or .pth (torch.save's zip format: torch.load reads it).") var output: String
   @Option(help: "Rename a key prefix, OLD=NEW (repeatable), e.g. module.=") var rename: [String] = []
 
   func run() throws {
-    guard output.lowercased().hasSuffix(".safetensors") else {
-      throw ValidationError(
-        "the output must be a .safetensors file (writing .pth needs Python's pickle; PyTorch reads .safetensors with the safetensors package)"
-      )
+    let toPyTorch = [".pth", ".pt"].contains { output.lowercased().hasSuffix($0) }
+    guard toPyTorch || output.lowercased().hasSuffix(".safetensors") else {
+      throw ValidationError("the output must be a .safetensors or .pth file, got '\(output)'")
     }
     let rules = try rename.map { rule -> (String, String) in
       let parts = rule.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -37,7 +36,12 @@ struct ConvertCommand: ParsableCommand {
       guard out[name] == nil else { throw ValidationError("--rename maps two keys to '\(name)'") }
       out[name] = value
     }
-    try SafeTensors.write(out, to: URL(fileURLWithPath: output))
+    if toPyTorch {
+      // Sorted by name: PyTorch matches keys by name, and a fixed order makes the file reproducible.
+      try TorchSave.write(out.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, to: URL(fileURLWithPath: output))
+    } else {
+      try SafeTensors.write(out, to: URL(fileURLWithPath: output))
+    }
     print("wrote \(out.count) tensors to \(output)")
   }
 }

@@ -23,6 +23,19 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
     }
   }
 
+  /// What `write` computes, in words and numbers (recorded in exported ONNX files, whose input
+  /// must already be normalised).
+  public var formula: String {
+    switch self {
+    case .imagenet:
+      return "channels R,G,B: (value/255 - mean) / std, mean 0.485,0.456,0.406, std 0.229,0.224,0.225"
+    case .caffe:
+      return "channels B,G,R: value (0-255) - mean, mean 104.00699,116.66877,122.67892"
+    case .none:
+      return "channels R,G,B: value/255"
+    }
+  }
+
   /// Writes the image as 3 planes of height×width floats at `offset` in `out` (NCHW batch slot).
   /// For `caffe` the planes are B, G, R; otherwise R, G, B.
   public func write(_ img: RGBImage, into out: inout [Float], offset: Int) {

@@ -20,6 +20,8 @@ public struct RunFolder {
   /// The latest evaluation's confusion matrix and class names (Reports.EvaluationSnapshot).
   public var confusion: URL { directory.appendingPathComponent(EvaluationSnapshot.fileName) }
   public var report: URL { directory.appendingPathComponent(RunReport.fileName) }
+  /// TensorBoard event files (`tensorboard --logdir runs` shows every run).
+  public var tensorboard: URL { directory.appendingPathComponent("tb") }
 
   /// Creates the folder; refuses to reuse one that already holds a run, so nothing written
   /// before is lost by accident.
@@ -47,15 +49,18 @@ public struct RunFolder {
   }
 
   /// samples/NAME.png: image | ground truth | prediction with a legend of the classes and the
-  /// image's own mIoU (Reports.SamplePanel).
-  func writeSample(_ sample: Sample, predicted: [Int32], name: String, classNames: [String]) throws {
+  /// image's own mIoU (Reports.SamplePanel). Returns the file written.
+  @discardableResult
+  func writeSample(_ sample: Sample, predicted: [Int32], name: String, classNames: [String]) throws -> URL {
     try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
     let prediction = LabelMap(
       width: sample.image.width, height: sample.image.height, labels: predicted.map { UInt8(clamping: $0) })
     let panel = SamplePanel(
       image: sample.image, truth: sample.mask, prediction: prediction, classNames: classNames, name: name)
     let file = name.replacingOccurrences(of: "/", with: "_") + ".png"
-    try Data(encodePNG(panel.render())).write(to: samples.appendingPathComponent(file), options: .atomic)
+    let url = samples.appendingPathComponent(file)
+    try Data(encodePNG(panel.render())).write(to: url, options: .atomic)
+    return url
   }
 
   /// confusion.json, plots/*.svg and report.html from what the folder holds now. A report that

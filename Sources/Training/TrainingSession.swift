@@ -27,6 +27,8 @@ final class TrainingSession {
   let progress: ProgressBar
   /// SGD applied to each parameter during backward (see UpdateDuringBackward), or nil.
   let immediate: ImmediateUpdate?
+  /// runs/NAME/tb/: what log.jsonl records, for `tensorboard --logdir runs`.
+  let board: TensorBoardSink
 
   var model: TrainableModel { trainer.model }
   var options: TrainOptions { trainer.options }
@@ -51,6 +53,7 @@ final class TrainingSession {
     self.lastSavedStep = lastSavedStep
     progress = ProgressBar(total: data.totalSteps, label: "train")
     immediate = updateDuringBackward(trainer.options, optimizer, trainer.model.parameters)
+    board = TensorBoardSink(directory: trainer.run.tensorboard, say: trainer.say)
   }
 
   /// The loop over epochs and batches, then the final evaluation and run-folder outputs.
@@ -124,7 +127,9 @@ final class TrainingSession {
     guard lossSum.isFinite else {
       // Stepping on would turn every weight into NaN: stop before the optimiser does, log the
       // step (the loss as null, flagged), keep `last` as it was.
-      log.write(StepRecord(step: state.step + 1, epoch: epoch, loss: Double(lossSum), lr: Double(lr)))
+      let record = StepRecord(step: state.step + 1, epoch: epoch, loss: Double(lossSum), lr: Double(lr))
+      log.write(record)
+      board.step(record)
       progress.finish()
       throw TrainingError.nonFiniteLoss(
         step: state.step + 1, loss: lossSum, lastCheckpoint: lastSavedStep.map { (run.last.path, $0) })
@@ -154,9 +159,10 @@ final class TrainingSession {
     let imagesPerSecond = Double(options.batch * options.accumulate) / max(seconds, 1e-9)
     let smoothed = smoothedLoss.map { 0.9 * $0 + 0.1 * lossSum } ?? lossSum
     smoothedLoss = smoothed
-    log.write(
-      StepRecord(
-        step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond))
+    let record = StepRecord(
+      step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond)
+    log.write(record)
+    board.step(record)
     progress.update(
       state.step,
       fields: [
@@ -190,15 +196,17 @@ final class TrainingSession {
     let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
       batch, predicted in
       guard written < samples, let index = batch.indices.first else { return }
-      try self.run.writeSample(
+      let file = try self.run.writeSample(
         valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index), classNames: classNames)
+      self.board.pngFile(file, tag: "samples/" + file.deletingPathExtension().lastPathComponent, step: self.state.step)
       written += 1
     }
     let m = try matrix.metrics(classNames: classNames)
-    log.write(
-      EvaluationRecord(
-        step: state.step, meanIoU: m.meanIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy,
-        frequencyWeightedIoU: m.fwIoU, perClassIoU: m.perClassIoU))
+    let record = EvaluationRecord(
+      step: state.step, meanIoU: m.meanIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy,
+      frequencyWeightedIoU: m.fwIoU, perClassIoU: m.perClassIoU)
+    log.write(record)
+    board.evaluation(record, metrics: m, confusion: matrix)
     run.writeReport(step: state.step, matrix: matrix, classNames: classNames)
     if countsForPatience { countForPatience(m.meanIoU) }
     if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {

@@ -12,13 +12,13 @@ import Foundation
 /// a torn file: write a temporary file in the same directory, fsync it, rename it over the
 /// target (atomic within one file system), then fsync the directory so the rename survives a
 /// crash. Checkpoints are written this way because a run may be killed at any moment.
-enum AtomicFile {
-  static func write(_ bytes: [UInt8], to url: URL) throws {
+public enum AtomicFile {
+  public static func write(_ bytes: [UInt8], to url: URL) throws {
     try write(chunks: [bytes], to: url)
   }
 
   /// Writes the concatenation of `chunks` (so large tensors need not be copied into one buffer).
-  static func write(chunks: [[UInt8]], to url: URL) throws {
+  public static func write(chunks: [[UInt8]], to url: URL) throws {
     let path = url.path
     let directory = url.deletingLastPathComponent().path
     let temporaryPath =
