@@ -51,7 +51,7 @@ final class TensorBoardSink {
       guard let iou else { continue }
       values.append(.scalar("val_iou/" + (m.classNames?[k] ?? "class\(k)"), Float(iou)))
     }
-    let picture = Plots.confusionMatrix(confusion)
+    let picture = confusionHeatmap(confusion)
     if let png = try? encodePNG(picture) {
       values.append(
         SummaryValue(
@@ -84,4 +84,26 @@ func pngSize(_ bytes: [UInt8]) -> (height: Int, width: Int)? {
   guard bytes.count >= 24, bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
   func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
   return (be32(20), be32(16))
+}
+
+/// The row-normalised confusion matrix as a picture for TensorBoard's image tab: one square of
+/// `cell` pixels per (true, predicted) pair, white at 0% through blue at 100% of the row.
+func confusionHeatmap(_ m: ConfusionMatrix, cell: Int = 24) -> RGBImage {
+  let k = m.classes
+  let size = max(k * cell, 1)
+  var image = RGBImage(width: size, height: size, fill: (255, 255, 255))
+  for t in 0..<k {
+    let row = (0..<k).map { m.count(target: t, predicted: $0) }
+    let total = max(row.reduce(0, +), 1)
+    for p in 0..<k {
+      let v = UInt8(255 - min(255, Int(255 * Double(row[p]) / Double(total))))
+      for y in t * cell..<(t + 1) * cell {
+        for x in p * cell..<(p + 1) * cell {
+          let i = 3 * (y * size + x)
+          (image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]) = (v, v, 255)
+        }
+      }
+    }
+  }
+  return image
 }
