@@ -86,7 +86,8 @@ def main():
                 rows.append((name, f"{h}x{w}", "dynamic", err))
                 if (h, w) == SIZES[0]:
                     fixed = os.path.join(tmp, f"{name}-{h}x{w}.onnx")
-                    ic.run([args.fcn, "export", "--weights", st, "--onnx", fixed, "--size", f"{h}x{w}"])
+                    ic.run([args.fcn, "export", "--weights", st, "--onnx", fixed, "--size", f"{h}x{w}",
+                            "--opset", str(args.opset)])
                     check_file(fixed, classes)
                     rows.append((name, f"{h}x{w}", "--size", rel_err(ort_logits(fixed, ic.imagenet_input(rgb)), ref)))
         for name, size, kind, err in rows:

@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// TFRecord framing of one record: length (uint64 LE), masked CRC-32C of the length bytes,
 /// the data, masked CRC-32C of the data.
 public func tfRecord(_ data: [UInt8]) -> [UInt8] {
@@ -22,7 +28,7 @@ public final class EventFileWriter {
     directory: URL, wallTime: Double = Date().timeIntervalSince1970, host: String? = nil, writer: String = "swift-fcn"
   ) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let hostName = (host ?? ProcessInfo.processInfo.hostName).replacingOccurrences(of: "/", with: "_")
+    let hostName = (host ?? Self.hostName()).replacingOccurrences(of: "/", with: "_")
     var name = String(format: "events.out.tfevents.%010d.%@", Int(wallTime), hostName)
     // Two writers in one second (a quick resume) must not share a file.
     var suffix = 1
@@ -38,6 +44,13 @@ public final class EventFileWriter {
   }
 
   deinit { try? handle.close() }
+
+  /// gethostname(2): unlike ProcessInfo.hostName it never waits on a name server.
+  static func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+    return String(cString: buffer)
+  }
 
   public func write(_ event: Event) throws {
     do { try handle.write(contentsOf: tfRecord(event.encoded)) } catch {
