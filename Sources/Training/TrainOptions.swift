@@ -35,6 +35,8 @@ public struct TrainOptions: Codable, Equatable {
   public var scaleJitter: ClosedRange<Double> = TrainOptions.defaultScaleJitter
   /// Flip each training image horizontally with probability 1/2.
   public var flip = true
+  /// Activation checkpointing (see RecomputeMode).
+  public var recompute = RecomputeMode.auto
   /// The training loss (`--loss`, e.g. ce:1,dice:0.5); config.json holds its text.
   public var loss = SegmentationLoss.crossEntropy
   /// Early stopping: stop after this many evaluations without a val mIoU improvement of more
@@ -89,6 +91,7 @@ public struct TrainOptions: Codable, Equatable {
       try read(.scaleJitter, into: &scaleJitter)
     }
     try read(.flip, into: &flip)
+    try read(.recompute, into: &recompute)
     try read(.loss, into: &loss)
     try read(.patience, into: &patience)
     try read(.minDelta, into: &minDelta)
