@@ -9,12 +9,12 @@ struct CompetitionTrainingArguments: ParsableArguments {
     help: ArgumentHelp(
       "Loss: weighted terms ce, dice, focal, lovasz, e.g. ce:1,dice:0.5 or ce:1,focal:0.5:gamma=3.",
       discussion:
-        "Each term is NAME[:WEIGHT] (weight 1 if left out); focal takes gamma=G (default 2). Dice, focal and Lovász-softmax follow segmentation_models_pytorch (multiclass, from logits): Dice and Lovász over the classes present in the batch, focal one class against the rest. Every term ignores label 255; --class-weights applies to ce, dice and focal (Lovász has no class weights)."
+        "Each term is NAME[:WEIGHT] (weight 1 if left out); focal takes gamma=G (default 2). Dice, focal and Lovász-softmax follow segmentation_models_pytorch (multiclass, from logits): Dice and Lovász count the classes present in the batch (Dice's mean is over all classes, absent ones adding 0), focal is one class against the rest (sigmoid). Every term ignores label 255; --class-weights applies to ce, dice and focal (Lovász has no class weights)."
     ))
   var loss = "ce:1"
   @Option(help: "Stop after N evaluations (--eval-every) without a val mIoU improvement of more than --min-delta.")
   var patience: Int?
-  @Option(help: "The val mIoU improvement --patience counts as one (default 0: any improvement).")
+  @Option(help: "The smallest val mIoU gain --patience counts as an improvement (0: any gain).")
   var minDelta = 0.0
   @Option(help: "Keep the K newest step checkpoints (checkpoints/step-NNNNNNNN.safetensors) besides best and last.")
   var keepLast = 0

@@ -1,10 +1,11 @@
 import CDNNL
 import Foundation
-import NN
 import Tensor
 import TestSupport
 import WeightIO
 import XCTest
+
+@testable import NN
 
 /// The losses of `fcn train --loss` (NN/Losses): values and hand-written gradients against
 /// PyTorch autograd on segmentation_models_pytorch's formulas (tools/make_loss_golden.py: 3, 11
@@ -188,5 +189,21 @@ final class SegmentationLossTests: XCTestCase {
       try loss.evaluate(
         logits, labels: Tensor(shape: [1, 2, 2], labels: [0, 1, 2, 255]), classWeights: [1, 2], gradient: true)
     ) { XCTAssertTrue("\($0)".contains("2 class weights for 3 classes"), "\($0)") }
+  }
+}
+
+/// The Lovász sort: decreasing errors, ties in increasing index, exactly as a comparison sort
+/// in fp64 (values that tie in fp32 but not in fp64 included).
+final class LovaszSortTests: XCTestCase {
+  func testSortDecreasingEqualsComparisonSort() {
+    var rng = TestRNG(5)
+    var errors = (0..<5000).map { _ in abs(rng.uniform()) }
+    for i in stride(from: 0, to: 5000, by: 7) { errors[i] = errors[(i * 31) % 5000] }  // exact ties
+    for i in stride(from: 3, to: 5000, by: 11) { errors[i] = errors[i - 3] + 1e-12 }  // fp32 ties only
+    for i in stride(from: 5, to: 5000, by: 13) { errors[i] = 0 }
+    var order = [UInt64](repeating: 0, count: errors.count)
+    sortDecreasing(errors, into: &order)
+    let expected = errors.indices.sorted { errors[$0] > errors[$1] || (errors[$0] == errors[$1] && $0 < $1) }
+    XCTAssertEqual(order.map { Int($0 & 0xFFFF_FFFF) }, expected)
   }
 }

@@ -1,3 +1,4 @@
+import FCN
 import Foundation
 import NN
 import Tensor
@@ -124,6 +125,37 @@ final class CompetitionTrainingTests: XCTestCase {
       XCTAssertEqual(variance == [Float](repeating: 1, count: 16), frozen, "running variance, frozen \(frozen)")
       XCTAssertNotEqual(try c.model["bn.weight"]!.floats(), [Float](repeating: 1, count: 16), "γ learns")
       XCTAssertNotEqual(try c.model["bn.bias"]!.floats(), [Float](repeating: 0, count: 16), "β learns")
+    }
+  }
+
+  /// A frozen-BatchNorm course net with a mixed loss trains to the same bits with `--recompute on`
+  /// (each VGG block replayed in backward) as without, and its running statistics stay put.
+  func testFrozenBatchNormAndMixedLossUnderRecompute() throws {
+    var weights = [RecomputeMode: [String: [Float]]]()
+    let config = try ModelConfig(model: .courseFCN8, classes: 11, width: 1.0 / 16, fc: 32, seed: 3)
+    for mode in [RecomputeMode.off, .on] {
+      var o = options(steps: 4)
+      o.data = "synthetic:6"
+      o.syntheticSize = .init(height: 44, width: 58)
+      o.batch = 2
+      o.optimizer = .sgd
+      o.checkpointEvery = 4
+      o.freezeBatchNorm = true
+      o.loss = try SegmentationLoss(parsing: "ce:1,dice:0.5,lovasz:0.5")
+      o.recompute = mode
+      let model = try FCNModel(config)
+      let before = model.stateDict().filter { $0.key.contains("running") }.mapValues { try! $0.toArray() }
+      let run = RunFolder(scratch.appendingPathComponent("frozen-\(mode)").path)
+      let t = try Trainer(options: o, model: model, modelConfig: "{\"name\":\"course\"}", run: run)
+      t.say = { _ in }
+      _ = try t.train(resume: false)
+      weights[mode] = try Checkpoint.load(from: run.last).model.mapValues { try $0.floats() }
+      XCTAssertFalse(before.isEmpty)
+      for (name, value) in before { XCTAssertEqual(weights[mode]?[name], value, "\(mode): \(name) moved") }
+    }
+    XCTAssertEqual(Set(weights[.off]!.keys), Set(weights[.on]!.keys))
+    for (name, value) in weights[.off]! {
+      XCTAssertEqual(value, weights[.on]![name], "\(name) differs with --recompute on")
     }
   }
 

@@ -8,17 +8,20 @@ func crossEntropyTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: Gr
   for p in 0..<b.pixels {
     guard let t = b.label(p) else { continue }
     let w = classWeights?[t] ?? 1
-    total += w * (b.logSumExp[p] - b.logit(p, t))
+    total += w * (b.logSumExp[p] - Double(b.z[b.base(p) + t * b.hw]))
     weightSum += w
   }
   // A batch of only ignored pixels (or zero weights) contributes nothing (PyTorch: NaN).
   guard weightSum > 0 else { return 0 }
   if let g = gradient {
-    for p in 0..<b.pixels {
-      guard let t = b.label(p) else { continue }
-      let s = g.scale * (classWeights?[t] ?? 1) / weightSum
-      for c in 0..<b.k {
-        g.buffer[b.index(p, c)] += Float(s * (b.probability(p, c) - (c == t ? 1 : 0)))
+    withScratch(b.k) { probabilities in
+      for p in 0..<b.pixels {
+        guard let t = b.label(p) else { continue }
+        let s = g.scale * (classWeights?[t] ?? 1) / weightSum
+        b.softmax(p, into: probabilities)
+        probabilities[t] -= 1
+        let base = b.base(p)
+        for c in 0..<b.k { g.buffer[base + c * b.hw] += Float(s * probabilities[c]) }
       }
     }
   }

@@ -11,10 +11,13 @@ func diceTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: GradientSi
   let counts = b.classCounts()
   var intersection = [Double](repeating: 0, count: k)
   var cardinality = counts.map(Double.init)
-  for p in 0..<b.pixels {
-    guard let t = b.label(p) else { continue }
-    for c in 0..<k { cardinality[c] += b.probability(p, c) }
-    intersection[t] += b.probability(p, t)
+  withScratch(k) { probabilities in
+    for p in 0..<b.pixels {
+      guard let t = b.label(p) else { continue }
+      b.softmax(p, into: probabilities)
+      for c in 0..<k { cardinality[c] += probabilities[c] }
+      intersection[t] += probabilities[t]
+    }
   }
   let weights = classWeights ?? [Double](repeating: 1, count: k)
   let weightSum = weights.reduce(0, +)
@@ -24,20 +27,24 @@ func diceTerm(_ b: LabelledLogits, classWeights: [Double]?, gradient: GradientSi
     total += weights[c] * (1 - 2 * intersection[c] / max(cardinality[c], 1e-7))
   }
   if let g = gradient {
-    var probabilities = [Double](repeating: 0, count: k)
-    var dp = [Double](repeating: 0, count: k)
-    for p in 0..<b.pixels {
-      guard let t = b.label(p) else { continue }
-      for c in 0..<k {
-        probabilities[c] = b.probability(p, c)
-        guard counts[c] > 0 else {
-          dp[c] = 0
-          continue
-        }
-        let d = cardinality[c]
-        dp[c] = -weights[c] / weightSum * 2 * ((c == t ? d : 0) - intersection[c]) / (d * d)
+    // dp_pc = a_c + [c = t_p]·b_c with a_c = 2 w_c I_c / (W D_c²), b_c = −2 w_c / (W D_c).
+    var a = [Double](repeating: 0, count: k)
+    var onLabel = [Double](repeating: 0, count: k)
+    for c in 0..<k where counts[c] > 0 {
+      let d = cardinality[c]
+      a[c] = 2 * weights[c] / weightSum * intersection[c] / (d * d)
+      onLabel[c] = -2 * weights[c] / weightSum / d
+    }
+    withScratch(2 * k) { scratch in
+      let probabilities = scratch
+      let dp = scratch + k
+      for p in 0..<b.pixels {
+        guard let t = b.label(p) else { continue }
+        b.softmax(p, into: probabilities)
+        for c in 0..<k { dp[c] = a[c] }
+        dp[t] += onLabel[t]
+        b.addSoftmaxBackward(pixel: p, probabilities: probabilities, dp: dp, into: g)
       }
-      b.addSoftmaxBackward(pixel: p, probabilities: probabilities, dp: dp, into: g)
     }
   }
   return total / weightSum
