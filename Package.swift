@@ -17,6 +17,9 @@ let package = Package(
     .systemLibrary(name: "CImageCodecs"),
     // zlib: raw inflate and CRC-32 for .pth zip entries.
     .systemLibrary(name: "CZlib"),
+    // Open MPI (libopenmpi-dev, installed by scripts/setup) and the C shim over its macros.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c"),
+    .target(name: "CMPIShim", dependencies: ["CMPI"]),
     // Seeded generators for everything random (data, initialisation, dropout, test data).
     .target(name: "SeededRandom"),
     .target(name: "Tensor", dependencies: ["CDNNL"]),
@@ -25,12 +28,15 @@ let package = Package(
     .target(name: "FCN", dependencies: ["NN", "SeededRandom", "Tensor", "WeightIO"]),
     .target(name: "SegData", dependencies: ["CImageCodecs", "SeededRandom"]),
     .target(name: "SegMetrics"),
-    .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // Data-parallel training over MPI: process group, bucketed gradient all-reduce, sync BN.
+    .target(name: "Distributed", dependencies: ["CMPIShim", "NN", "Tensor"]),
+    .target(
+      name: "Training", dependencies: ["Distributed", "FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Distributed", "Training", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).

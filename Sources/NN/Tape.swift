@@ -55,5 +55,6 @@ public final class Tape {
 func recording(_ inputs: Variable?...) -> Tape? {
   guard let tape = Tape.current, inputs.contains(where: { $0?.requiresGrad == true }) else { return nil }
   for case let p as Parameter in inputs where p.immediate != nil && p.requiresGrad { p.pendingUses += 1 }
+  for case let p as Parameter in inputs where p.watch != nil && p.requiresGrad { p.watchPendingUses += 1 }
   return tape
 }

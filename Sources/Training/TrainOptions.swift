@@ -35,6 +35,10 @@ public struct TrainOptions: Codable, Equatable {
   public var scaleJitter: ClosedRange<Double> = TrainOptions.defaultScaleJitter
   /// Flip each training image horizontally with probability 1/2.
   public var flip = true
+  /// Processes of a data-parallel job (mpirun -np N); `batch` stays the global batch.
+  public var worldSize = 1
+  /// Data-parallel BatchNorm with the statistics of the whole global batch (--sync-bn).
+  public var syncBN = false
 
   public static let defaultScaleJitter: ClosedRange<Double> = 0.75...1.25
 
@@ -79,6 +83,8 @@ public struct TrainOptions: Codable, Equatable {
       try read(.scaleJitter, into: &scaleJitter)
     }
     try read(.flip, into: &flip)
+    try read(.worldSize, into: &worldSize)
+    try read(.syncBN, into: &syncBN)
   }
 
   /// The one check of the values that their types allow but training does not; each message
@@ -87,6 +93,11 @@ public struct TrainOptions: Codable, Equatable {
     func bad(_ s: String) -> TrainingError { .config(s) }
     if batch < 1 { throw bad("--batch must be at least 1, got \(batch)") }
     if accumulate < 1 { throw bad("--accumulate must be at least 1, got \(accumulate)") }
+    if worldSize > 1 && batch % worldSize != 0 {
+      throw bad(
+        "--batch \(batch) cannot be split evenly over \(worldSize) processes: the global batch must be a multiple of the number of processes"
+      )
+    }
     if let steps, steps < 1 { throw bad("--steps must be at least 1, got \(steps)") }
     if let epochs, epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
     if !(learningRate > 0) || !learningRate.isFinite {

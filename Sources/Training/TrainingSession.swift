@@ -86,14 +86,17 @@ final class TrainingSession {
     }
     let (metrics, matrix) = try evaluateAndKeepBest(samples: 4)
     try saveLast()
-    try run.writeMetrics(metrics)
-    try Plots.write(run: run, confusion: matrix)
+    if trainer.writesRun {
+      try run.writeMetrics(metrics)
+      try Plots.write(run: run, confusion: matrix)
+    }
     return Trainer.Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
   }
 
   /// Forward, loss and backward of one (micro-)batch; gradients accumulate until the optimizer
   /// step. The loss seed is 1/accumulate, so accumulated gradients average the micro-batches.
   func trainingStep(_ batch: Batch) throws {
+    if let parallel = trainer.parallel { return try dataParallelStep(batch, parallel) }
     if micro == 0 { for p in model.parameters { p.zeroGrad() } }
     let images = try imageTensor(batch)
     let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
@@ -150,7 +153,8 @@ final class TrainingSession {
     smoothedLoss = smoothed
     log.write(
       StepRecord(
-        step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond))
+        step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond,
+        allreduceSeconds: trainer.parallel?.waitSeconds))
     progress.update(
       state.step,
       fields: [
@@ -162,6 +166,7 @@ final class TrainingSession {
   /// checkpoints/last: weights, optimizer state and everything an exact resume needs.
   func saveLast() throws {
     state.rngStates = model.randomStates
+    guard trainer.writesRun else { return lastSavedStep = state.step }
     do {
       try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
     } catch TrainingError.nonFiniteWeights(let step, let tensor, let path) {
@@ -176,13 +181,15 @@ final class TrainingSession {
   /// the first `samples` validation images are written to samples/.
   func evaluateAndKeepBest(samples: Int = 0) throws -> (Metrics, ConfusionMatrix) {
     var written = 0
-    let valSet = data.valSet
-    let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
+    // A data-parallel job scores every N-th image on each process and adds the matrices.
+    let valSet = trainer.parallel.map { $0.share(of: data.valSet) } ?? data.valSet
+    var matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
       batch, predicted in
-      guard written < samples, let index = batch.indices.first else { return }
+      guard self.trainer.writesRun, written < samples, let index = batch.indices.first else { return }
       try self.run.writeSample(valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index))
       written += 1
     }
+    if let parallel = trainer.parallel { matrix = try parallel.summed(matrix) }
     let extraClasses = valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []
     let m = try matrix.metrics(classNames: valSet.classNames + extraClasses)
     log.write(
@@ -192,6 +199,7 @@ final class TrainingSession {
     if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
       state.bestMeanIoU = m.meanIoU
       state.rngStates = model.randomStates
+      guard trainer.writesRun else { return (m, matrix) }
       try Checkpoint.save(to: run.best, model: model.stateDict(), optimizer: [:], state: state)
     }
     return (m, matrix)
