@@ -24,7 +24,8 @@ extension ProcessGroup {
     if differs == first {
       let here = i < settings.count ? settings[i].value : "(none)"
       throw DistributedError(
-        "rank \(rank): \(name) is \(here) here but \(rootValue) on rank 0; every process of a job must get the same options")
+        "rank \(rank): \(name) is \(here) here but \(rootValue) on rank 0; every process of a job must get the same options"
+      )
     }
     throw DistributedError(
       "rank \(rank): another process of this job was started with a different \(name) (rank 0 has \(rootValue)); every process must get the same options"

@@ -43,12 +43,16 @@ public final class ProcessGroup: CrossProcessSum {
 
   public func sum(_ values: inout [Double]) throws {
     let n = values.count
-    try values.withUnsafeMutableBufferPointer { try check(fcn_mpi_allreduce_sum_f64($0.baseAddress, n), "MPI_Allreduce") }
+    try values.withUnsafeMutableBufferPointer {
+      try check(fcn_mpi_allreduce_sum_f64($0.baseAddress, n), "MPI_Allreduce")
+    }
   }
 
   public func sum(_ values: inout [Int64]) throws {
     let n = values.count
-    try values.withUnsafeMutableBufferPointer { try check(fcn_mpi_allreduce_sum_i64($0.baseAddress, n), "MPI_Allreduce") }
+    try values.withUnsafeMutableBufferPointer {
+      try check(fcn_mpi_allreduce_sum_i64($0.baseAddress, n), "MPI_Allreduce")
+    }
   }
 
   /// The largest of each process's `value`.

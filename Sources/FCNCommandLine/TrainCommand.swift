@@ -127,9 +127,11 @@ func runTraining(
     // Every process stops at the same step when any of them was interrupted.
     trainer.stopRequested = { (try? group.anyTrue(interruptRequested != 0)) ?? true }
   }
-  let processes = group.map { " on \($0.size) processes (global batch \(options.batch), \(options.batch / $0.size) each)" } ?? ""
+  let processes =
+    group.map { " on \($0.size) processes (global batch \(options.batch), \(options.batch / $0.size) each)" } ?? ""
   print(
-    "training \(config.name) (\(model.parameterCount) parameters) on \(options.data) → \(run.directory.path)\(processes)")
+    "training \(config.name) (\(model.parameterCount) parameters) on \(options.data) → \(run.directory.path)\(processes)"
+  )
   let result = try trainer.train(resume: resume)
   signal(SIGINT, SIG_DFL)
   if let m = result.metrics {

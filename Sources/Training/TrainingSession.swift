@@ -166,7 +166,10 @@ final class TrainingSession {
   /// checkpoints/last: weights, optimizer state and everything an exact resume needs.
   func saveLast() throws {
     state.rngStates = model.randomStates
-    guard trainer.writesRun else { return lastSavedStep = state.step }
+    guard trainer.writesRun else {
+      lastSavedStep = state.step
+      return
+    }
     do {
       try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
     } catch TrainingError.nonFiniteWeights(let step, let tensor, let path) {

@@ -45,7 +45,9 @@ public final class BatchNorm2D: Module {
     guard xs.count == 4, xs[1] == weight.shape[0] else {
       throw TensorError.shapeMismatch(
         op: name,
-        detail: "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(weight.shape))")
+        detail:
+          "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(weight.shape))"
+      )
     }
   }
 }
