@@ -20,9 +20,13 @@ enum MPIRun {
     throw XCTSkip(reason)
   }
 
-  /// mpirun's own options: root is allowed (CI containers run as root), and two processes may
-  /// share however few cores the machine has.
-  static let launcherOptions = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+  /// mpirun's own options: root is allowed (CI containers run as root), two processes may share
+  /// however few cores the machine has, and shared-memory messages are copied through a buffer
+  /// rather than read from the peer with process_vm_readv (cross-memory attach), which containers
+  /// without CAP_SYS_PTRACE refuse.
+  static let launcherOptions = [
+    "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none",
+  ]
 
   /// `mpirun -np N fcn ARGS…` (or an MPMD line `-np 1 fcn A… : -np 1 fcn B…` when `perRank`
   /// gives each rank its own arguments), started; output goes to files.
