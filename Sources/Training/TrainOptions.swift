@@ -35,6 +35,8 @@ public struct TrainOptions: Codable, Equatable {
   public var scaleJitter: ClosedRange<Double> = TrainOptions.defaultScaleJitter
   /// Flip each training image horizontally with probability 1/2.
   public var flip = true
+  /// Activation checkpointing (see RecomputeMode).
+  public var recompute = RecomputeMode.auto
   /// Processes of a data-parallel job (mpirun -np N); `batch` stays the global batch.
   public var worldSize = 1
   /// Data-parallel BatchNorm with the statistics of the whole global batch (--sync-bn).
@@ -83,6 +85,7 @@ public struct TrainOptions: Codable, Equatable {
       try read(.scaleJitter, into: &scaleJitter)
     }
     try read(.flip, into: &flip)
+    try read(.recompute, into: &recompute)
     try read(.worldSize, into: &worldSize)
     try read(.syncBN, into: &syncBN)
   }

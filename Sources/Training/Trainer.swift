@@ -42,6 +42,7 @@ public final class Trainer {
     self.model = model
     self.modelConfig = modelConfig
     self.run = run
+    model.recomputesInBackward = options.recompute == .on
   }
 
   /// Trains until the step budget is spent or a stop is requested, then evaluates and writes
@@ -123,8 +124,20 @@ public final class Trainer {
     let o = options
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
     // Each process of a data-parallel job holds its share of the batch.
-    let estimate = memoryEstimate(batch: o.batch / max(1, o.worldSize), height: size.height, width: size.width)
+    let localBatch = o.batch / max(1, o.worldSize)
+    var estimate = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
     guard estimate > memoryLimits.availableBytes else { return }
+    if o.recompute == .auto && model.canRecompute {
+      model.recomputesInBackward = true
+      let recomputing = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
+      if recomputing <= memoryLimits.availableBytes {
+        say(
+          "memory: a step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)), more than the \(formatBytes(memoryLimits.availableBytes)) available; recomputing each VGG block in backward (--recompute auto) it needs about \(formatBytes(recomputing))"
+        )
+        return
+      }
+      estimate = recomputing
+    }
     // The largest smaller batch that fits. The estimate grows with the batch, so bisect: each
     // estimate walks the whole model, and counting down from an absurd --batch 100000 took 25 s.
     var fits = 0
@@ -153,6 +166,13 @@ public final class Trainer {
         advice.append("--crop \(h)x\(w) at --batch \(o.batch)")
         break
       }
+    }
+    if o.recompute == .off && model.canRecompute {
+      model.recomputesInBackward = true
+      if memoryEstimate(batch: localBatch, height: size.height, width: size.width) <= memoryLimits.availableBytes {
+        advice.append("--recompute on (or auto)")
+      }
+      model.recomputesInBackward = false
     }
     if Engine.isa.hasBF16 { advice.append("--precision bf16") }
     throw TrainingError.memory(

@@ -51,12 +51,16 @@ func syncBatchNorm2d(
   }
   let mean = try Tensor(shape: [c], values: meanValues)
   let variance = try Tensor(shape: [c], values: varianceValues)
-  let unbias = Float(count > 1 ? count / (count - 1) : 1)
-  for i in 0..<c {
-    stats.mean.floats[i] = (1 - momentum) * stats.mean.floats[i] + momentum * meanValues[i]
-    stats.variance.floats[i] = (1 - momentum) * stats.variance.floats[i] + momentum * varianceValues[i] * unbias
+  // Once per step: a recomputed segment's replay in backward (activation checkpointing) runs
+  // this again, with the same collective on every process, but leaves the statistics alone.
+  if !Recomputation.isReplaying {
+    let unbias = Float(count > 1 ? count / (count - 1) : 1)
+    for i in 0..<c {
+      stats.mean.floats[i] = (1 - momentum) * stats.mean.floats[i] + momentum * meanValues[i]
+      stats.variance.floats[i] = (1 - momentum) * stats.variance.floats[i] + momentum * varianceValues[i] * unbias
+    }
+    stats.batchesTracked += 1
   }
-  stats.batchesTracked += 1
 
   // Normalise with the given statistics (oneDNN's global-stats mode, in a training primitive so
   // that its backward can be built from it).
