@@ -37,8 +37,8 @@ def train(fcn, run, processes, threads, args, overlap=True):
            "--synthetic-size", args.size, "--batch", str(args.batch), "--steps", str(args.steps + args.warmup),
            "--checkpoint-every", "0", "--workers", "1", "--run", run]
     if processes > 1:
-        cmd = MPIRUN + ["-np", str(processes), "-x", "OMP_NUM_THREADS", "-x", "OMP_WAIT_POLICY",
-                        "-x", "FCN_ALLREDUCE_OVERLAP"] + cmd
+        forward = ["-x", "OMP_NUM_THREADS", "-x", "OMP_WAIT_POLICY"] + ([] if overlap else ["-x", "FCN_ALLREDUCE_OVERLAP"])
+        cmd = MPIRUN + ["-np", str(processes)] + forward + cmd
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     steps = [json.loads(l) for l in open(os.path.join(run, "log.jsonl")) if '"img_per_s"' in l]
     timed = steps[args.warmup:]
