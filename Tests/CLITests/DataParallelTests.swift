@@ -30,6 +30,9 @@ final class DataParallelTests: XCTestCase {
     try checkTwoMatchOne(Self.fcn8s, extra: [])
   }
 
+  /// Measured 8.5e-6 (conv1.4.running_mean: --sync-bn sums the statistics in double, one
+  /// process lets oneDNN sum them in float); one process with 1 and with 2 threads differs by
+  /// up to 9.6e-6 here, so the 1e-5 bound sits at the float noise floor of this configuration.
   func testTwoProcessesWithSyncBNMatchOneProcessCourseFCN8() throws {
     try checkTwoMatchOne(Self.course, extra: ["--sync-bn"])
   }
