@@ -17,6 +17,9 @@ let package = Package(
     .systemLibrary(name: "CImageCodecs"),
     // zlib: raw inflate and CRC-32 for .pth zip entries.
     .systemLibrary(name: "CZlib"),
+    // Open MPI (libopenmpi-dev, installed by scripts/setup) and the C shim over its macros.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c"),
+    .target(name: "CMPIShim", dependencies: ["CMPI"]),
     // Seeded generators for everything random (data, initialisation, dropout, test data).
     .target(name: "SeededRandom"),
     .target(name: "Tensor", dependencies: ["CDNNL"]),
@@ -32,17 +35,21 @@ let package = Package(
     .target(name: "ONNXExport", dependencies: ["FCN", "NN", "ProtoWire", "WeightIO"]),
     // Charts (SVG), sample panels (PNG), report.html and run comparison, from a run's files.
     .target(name: "Reports", dependencies: ["SegData", "SegMetrics"]),
+    // Data-parallel training over MPI: process group, bucketed gradient all-reduce, sync BN.
+    .target(name: "Distributed", dependencies: ["CMPIShim", "NN", "Tensor"]),
     .target(
       name: "Training",
-      dependencies: ["FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "TensorBoard", "WeightIO"]),
+      dependencies: [
+        "Distributed", "FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "TensorBoard", "WeightIO",
+      ]),
     // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
     .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "Inference", "FCN", "NN", "ONNXExport", "Reports", "SeededRandom", "Tensor", "SegData",
-        "SegMetrics", "WeightIO",
+        "Distributed", "Training", "Inference", "FCN", "NN", "ONNXExport", "Reports", "SeededRandom", "Tensor",
+        "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).

@@ -14,6 +14,7 @@ peak RSS of both processes and its ratio. bf16 rows run only where the CPU has b
 import argparse
 import datetime
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,6 +105,10 @@ def main():
     section = "\n".join(lines) + "\n"
     print(section)
     replace_section(args.out, "### Whole models", section)
+    # Data-parallel row (issue 15): mpirun -np 2 x 1 thread against 1 process x 2 threads.
+    if shutil.which("mpirun") and not args.only:
+        subprocess.run([sys.executable, os.path.join(HERE, "bench_data_parallel.py"), "--fcn", args.fcn,
+                        "--out", args.out], check=True)
 
 if __name__ == "__main__":
     main()

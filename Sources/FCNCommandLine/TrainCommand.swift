@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import FCN
 import Foundation
 import SegData
@@ -16,9 +17,16 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var trainOptions: TrainArguments
 
   func run() throws {
-    let (options, config, run) = try trainOptions.resolve(modelOptions)
+    // Started by mpirun: one process of a data-parallel job (DataParallelLaunch.swift).
+    let group = try joinDataParallelJob()
+    let (options, config, run) = try trainOptions.resolve(modelOptions, worldSize: group?.size ?? 1)
+    try group?.checkSameSettings(
+      dataParallelSettings(
+        options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom))
     try runTraining(
-      options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom)
+      options: options, config: config, run: run, resume: trainOptions.resume, initFrom: trainOptions.initFrom,
+      group: group)
+    group?.finalize()
   }
 }
 
@@ -72,9 +80,14 @@ struct TrainArguments: ParsableArguments {
       "Activation checkpointing: on keeps only each VGG block's input for backward and runs the block again there (far less memory, one more backbone forward per step, the same weights bit for bit); auto does so only when the ordinary step would not fit in memory."
   ) var recompute = RecomputeMode.auto
   @OptionGroup var competition: CompetitionTrainingArguments
+  @Flag(
+    help:
+      "Under mpirun: BatchNorm uses the statistics of the whole global batch (all processes), so BN nets train as in one process."
+  ) var syncBn = false
 
-  func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
+  func resolve(_ model: ModelOptions, worldSize: Int = 1) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
+    (o.worldSize, o.syncBN) = (worldSize, syncBn)
     o.model = model.name
     o.data = data
     o.syntheticSize = try parseSize(syntheticSize, option: "--synthetic-size")
@@ -99,7 +112,10 @@ struct TrainArguments: ParsableArguments {
   }
 }
 
-func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, resume: Bool, initFrom: String?) throws {
+func runTraining(
+  options: TrainOptions, config: ModelConfig, run: RunFolder, resume: Bool, initFrom: String?,
+  group: ProcessGroup? = nil
+) throws {
   let model = try FCNModel(config)
   if let initFrom, !resume {
     let source = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
@@ -112,7 +128,18 @@ func runTraining(options: TrainOptions, config: ModelConfig, run: RunFolder, res
   let trainer = try Trainer(options: options, model: model, modelConfig: configJSON, run: run)
   signal(SIGINT) { _ in interruptRequested = 1 }
   trainer.stopRequested = { interruptRequested != 0 }
-  print("training \(config.name) (\(model.parameterCount) parameters) on \(options.data) → \(run.directory.path)")
+  if let group {
+    trainer.parallel = DataParallel(
+      group: group, model: model, options: options,
+      overlap: ProcessInfo.processInfo.environment["FCN_ALLREDUCE_OVERLAP"] != "0")
+    // Every process stops at the same step when any of them was interrupted.
+    trainer.stopRequested = { (try? group.anyTrue(interruptRequested != 0)) ?? true }
+  }
+  let processes =
+    group.map { " on \($0.size) processes (global batch \(options.batch), \(options.batch / $0.size) each)" } ?? ""
+  print(
+    "training \(config.name) (\(model.parameterCount) parameters) on \(options.data) → \(run.directory.path)\(processes)"
+  )
   let result = try trainer.train(resume: resume)
   signal(SIGINT, SIG_DFL)
   if let m = result.metrics {

@@ -62,5 +62,8 @@ func recording(_ inputs: Variable?...) -> Tape? {
   for case let p as Parameter in inputs where tape.countsUses && p.immediate != nil && p.requiresGrad {
     p.pendingUses += 1
   }
+  for case let p as Parameter in inputs where tape.countsUses && p.watch != nil && p.requiresGrad {
+    p.watchPendingUses += 1
+  }
   return tape
 }

@@ -37,6 +37,9 @@ public final class Parameter: Variable {
   /// part of the gradient.
   var immediate: ImmediateUpdate?
   var pendingUses = 0
+  /// While a `GradientWatch` runs: it, and the uses yet to add their part.
+  var watch: GradientWatch?
+  var watchPendingUses = 0
   /// Inside `keepingInferenceCopies`: the weight in the layout a tape-less forward wants.
   var keepsInferenceCopy = false { didSet { if !keepsInferenceCopy { inferenceCopy = nil } } }
   private var inferenceCopy: Tensor?
@@ -86,6 +89,7 @@ public final class Parameter: Variable {
       try addInPlace(dst, g.reordered(to: dst.desc))
     }
     try immediate?.added(to: self)
+    try watch?.added(to: self)
   }
 
   /// Adds `g`, whose plain form is `plain` (e.g. a conv's GOIHW view of this OIHW weight), with
@@ -99,6 +103,7 @@ public final class Parameter: Variable {
       try addInPlace(dst, Tensor(viewing: g.reordered(to: plain), as: value.desc))
     }
     try immediate?.added(to: self)
+    try watch?.added(to: self)
   }
 
   public var values: [Float] { get throws { try value.toArray() } }

@@ -20,6 +20,8 @@ public struct LoaderConfig: Sendable {
   public var normalization: Normalization
   /// Warn and skip bad samples (DataError) instead of stopping with the error.
   public var skipBad: Bool
+  /// Data-parallel training: this process builds only its part of every batch (see LoaderShard).
+  public var shard: LoaderShard? = nil
 
   public init(
     batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, workers: Int = 2, prefetch: Int? = nil,
@@ -72,8 +74,9 @@ public final class DataLoader: Sendable {
 
   /// Builds batch `k` of `epoch` (on any thread). nil when skip-bad removed every sample.
   func makeBatch(epoch: Int, k: Int, order: [Int]) throws -> Batch? {
-    let lo = k * config.batchSize
-    let hi = min(lo + config.batchSize, order.count)
+    var lo = k * config.batchSize
+    var hi = min(lo + config.batchSize, order.count)
+    if let shard = config.shard { (lo, hi) = shard.part(of: lo..<hi) }
     var items: [(index: Int, sample: Sample)] = []
     for index in order[lo..<hi] {
       do {

@@ -11,10 +11,12 @@ public struct StepRecord: Encodable, Equatable {
   public var imagesPerSecond: Double?
   /// A weight that became NaN or infinite (the loss was still finite).
   public var nonFiniteTensor: String?
+  /// Data-parallel training: seconds this step waited for the gradient all-reduce.
+  public var allreduceSeconds: Double?
 
   public init(
     step: Int, epoch: Int? = nil, loss: Double? = nil, lr: Double? = nil, imagesPerSecond: Double? = nil,
-    nonFiniteTensor: String? = nil
+    nonFiniteTensor: String? = nil, allreduceSeconds: Double? = nil
   ) {
     self.step = step
     self.epoch = epoch
@@ -22,12 +24,14 @@ public struct StepRecord: Encodable, Equatable {
     self.lr = lr
     self.imagesPerSecond = imagesPerSecond
     self.nonFiniteTensor = nonFiniteTensor
+    self.allreduceSeconds = allreduceSeconds
   }
 
   enum CodingKeys: String, CodingKey {
     case step, epoch, loss, lr
     case imagesPerSecond = "img_per_s"
     case nonFiniteTensor, nonFinite
+    case allreduceSeconds = "allreduce_wait_s"
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -48,6 +52,7 @@ public struct StepRecord: Encodable, Equatable {
     try number(lr, .lr)
     try number(imagesPerSecond, .imagesPerSecond)
     try c.encodeIfPresent(nonFiniteTensor, forKey: .nonFiniteTensor)
+    try number(allreduceSeconds, .allreduceSeconds)
     if nonFinite { try c.encode(true, forKey: .nonFinite) }
   }
 }

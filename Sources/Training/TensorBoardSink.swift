@@ -22,8 +22,11 @@ final class TensorBoardSink {
     "val_fwiou": "val/fwiou",
   ]
 
-  init(directory: URL, say: @escaping (String) -> Void) {
+  /// `directory` nil: a sink that writes nothing (the processes of a data-parallel job other
+  /// than rank 0).
+  init(directory: URL?, say: @escaping (String) -> Void) {
     self.say = say
+    guard let directory else { return }
     do { writer = try EventFileWriter(directory: directory) } catch {
       say("warning: no TensorBoard files: \(error)")
     }

@@ -47,6 +47,10 @@ public struct TrainOptions: Codable, Equatable {
   public var keepLast = 0
   /// BatchNorm layers normalise with, and keep, their running statistics while training.
   public var freezeBatchNorm = false
+  /// Processes of a data-parallel job (mpirun -np N); `batch` stays the global batch.
+  public var worldSize = 1
+  /// Data-parallel BatchNorm with the statistics of the whole global batch (--sync-bn).
+  public var syncBN = false
 
   public static let defaultScaleJitter: ClosedRange<Double> = 0.75...1.25
 
@@ -97,6 +101,8 @@ public struct TrainOptions: Codable, Equatable {
     try read(.minDelta, into: &minDelta)
     try read(.keepLast, into: &keepLast)
     try read(.freezeBatchNorm, into: &freezeBatchNorm)
+    try read(.worldSize, into: &worldSize)
+    try read(.syncBN, into: &syncBN)
   }
 
   /// The one check of the values that their types allow but training does not; each message
@@ -105,6 +111,11 @@ public struct TrainOptions: Codable, Equatable {
     func bad(_ s: String) -> TrainingError { .config(s) }
     if batch < 1 { throw bad("--batch must be at least 1, got \(batch)") }
     if accumulate < 1 { throw bad("--accumulate must be at least 1, got \(accumulate)") }
+    if worldSize > 1 && batch % worldSize != 0 {
+      throw bad(
+        "--batch \(batch) cannot be split evenly over \(worldSize) processes: the global batch must be a multiple of the number of processes"
+      )
+    }
     if let steps, steps < 1 { throw bad("--steps must be at least 1, got \(steps)") }
     if let epochs, epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
     if !(learningRate > 0) || !learningRate.isFinite {

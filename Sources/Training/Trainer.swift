@@ -18,6 +18,10 @@ public final class Trainer {
   public var say: (String) -> Void = { print($0) }
   /// Checks the plan against this much memory (tests override it).
   public var memoryLimits = MemoryLimits.current()
+  /// Set when this process is one of a data-parallel job (DataParallel.swift): it then trains
+  /// on its share of every batch, and only rank 0 writes the run folder.
+  public var parallel: DataParallel?
+  var writesRun: Bool { parallel?.isRoot ?? true }
 
   public struct Result {
     public var steps: Int
@@ -59,12 +63,12 @@ public final class Trainer {
     let valSet = try openDataset(
       spec: o.data, split: .val, seed: o.seed, imagesDirectory: o.images, syntheticSize: o.syntheticSize)
     try checkLabelsFit(trainSet, modelClasses: model.classes)
-    let loader = DataLoader(
-      dataset: trainSet,
-      config: LoaderConfig(
-        batchSize: o.batch, shuffle: true, dropLast: true, workers: o.workers, seed: o.seed,
-        augmentation: .training(crop: o.crop, scaleRange: o.scaleRange, flip: o.flip),
-        normalization: o.normalize, skipBad: o.skipBad))
+    var config = LoaderConfig(
+      batchSize: o.batch, shuffle: true, dropLast: true, workers: o.workers, seed: o.seed,
+      augmentation: .training(crop: o.crop, scaleRange: o.scaleRange, flip: o.flip),
+      normalization: o.normalize, skipBad: o.skipBad)
+    config.shard = parallel?.shard
+    let loader = DataLoader(dataset: trainSet, config: config)
     guard loader.batchesPerEpoch >= o.accumulate else {
       throw TrainingError.config(
         "\(o.data) has \(trainSet.count) training samples: too few for --batch \(o.batch) × --accumulate \(o.accumulate)"
@@ -96,8 +100,14 @@ public final class Trainer {
       model.randomStates = s.rngStates
       state = s
       say("resuming \(run.directory.path) at step \(s.step) (epoch \(s.epoch), batch \(s.batchInEpoch))")
-    } else {
+    } else if writesRun {
       try run.create(allowExisting: false)
+    }
+    // Only rank 0 of a data-parallel job writes the run folder; the others log nowhere.
+    guard writesRun else {
+      return TrainingSession(
+        trainer: self, data: data, optimizer: optimizer, schedule: options.makeSchedule(totalSteps: data.totalSteps),
+        state: state, log: try RunLog(path: "/dev/null", truncate: false), lastSavedStep: resuming ? state.step : nil)
     }
     // A run killed while writing a checkpoint leaves its temporary file behind.
     for name in removeAbandonedTemporaryFiles(in: run.checkpoints) {
@@ -113,11 +123,13 @@ public final class Trainer {
   func plan(_ trainSet: SegmentationDataset) throws {
     let o = options
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
-    var estimate = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
+    // Each process of a data-parallel job holds its share of the batch.
+    let localBatch = o.batch / max(1, o.worldSize)
+    var estimate = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
     guard estimate > memoryLimits.availableBytes else { return }
     if o.recompute == .auto && model.canRecompute {
       model.recomputesInBackward = true
-      let recomputing = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
+      let recomputing = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
       if recomputing <= memoryLimits.availableBytes {
         say(
           "memory: a step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)), more than the \(formatBytes(memoryLimits.availableBytes)) available; recomputing each VGG block in backward (--recompute auto) it needs about \(formatBytes(recomputing))"
@@ -157,7 +169,7 @@ public final class Trainer {
     }
     if o.recompute == .off && model.canRecompute {
       model.recomputesInBackward = true
-      if memoryEstimate(batch: o.batch, height: size.height, width: size.width) <= memoryLimits.availableBytes {
+      if memoryEstimate(batch: localBatch, height: size.height, width: size.width) <= memoryLimits.availableBytes {
         advice.append("--recompute on (or auto)")
       }
       model.recomputesInBackward = false

@@ -53,7 +53,7 @@ final class TrainingSession {
     self.lastSavedStep = lastSavedStep
     progress = ProgressBar(total: data.totalSteps, label: "train")
     immediate = updateDuringBackward(trainer.options, optimizer, trainer.model.parameters)
-    board = TensorBoardSink(directory: trainer.run.tensorboard, say: trainer.say)
+    board = TensorBoardSink(directory: trainer.writesRun ? trainer.run.tensorboard : nil, say: trainer.say)
   }
 
   /// The loop over epochs and batches, then the final evaluation and run-folder outputs.
@@ -91,15 +91,18 @@ final class TrainingSession {
     if patienceExhausted { reportEarlyStop() }
     let (metrics, _) = try evaluateAndKeepBest(samples: 4, countsForPatience: false)
     try saveLast()
-    try run.writeMetrics(metrics)
-    // Again, now that metrics.json marks the run finished.
-    run.writeReport(step: state.step, matrix: nil, classNames: [])
+    if trainer.writesRun {
+      try run.writeMetrics(metrics)
+      // Again, now that metrics.json marks the run finished.
+      run.writeReport(step: state.step, matrix: nil, classNames: [])
+    }
     return Trainer.Result(steps: state.step, stopped: false, metrics: metrics, bestMeanIoU: state.bestMeanIoU)
   }
 
   /// Forward, loss and backward of one (micro-)batch; gradients accumulate until the optimizer
   /// step. The loss seed is 1/accumulate, so accumulated gradients average the micro-batches.
   func trainingStep(_ batch: Batch) throws {
+    if let parallel = trainer.parallel { return try dataParallelStep(batch, parallel) }
     if micro == 0 { for p in model.parameters { p.zeroGrad() } }
     let images = try imageTensor(batch)
     let labels = try Tensor(shape: batch.labelShape, labels: batch.labels)
@@ -160,7 +163,8 @@ final class TrainingSession {
     let smoothed = smoothedLoss.map { 0.9 * $0 + 0.1 * lossSum } ?? lossSum
     smoothedLoss = smoothed
     let record = StepRecord(
-      step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond)
+      step: state.step, epoch: epoch, loss: Double(lossSum), lr: Double(lr), imagesPerSecond: imagesPerSecond,
+      allreduceSeconds: trainer.parallel?.waitSeconds)
     log.write(record)
     board.step(record)
     progress.update(
@@ -174,6 +178,10 @@ final class TrainingSession {
   /// checkpoints/last: weights, optimizer state and everything an exact resume needs.
   func saveLast() throws {
     state.rngStates = model.randomStates
+    guard trainer.writesRun else {
+      lastSavedStep = state.step
+      return
+    }
     do {
       try Checkpoint.save(to: run.last, model: model.stateDict(), optimizer: optimizer.stateDict(), state: state)
     } catch TrainingError.nonFiniteWeights(let step, let tensor, let path) {
@@ -190,28 +198,31 @@ final class TrainingSession {
   /// (confusion.json, plots/, report.html) is brought up to date, so it can be watched.
   func evaluateAndKeepBest(samples: Int = 4, countsForPatience: Bool = true) throws -> (Metrics, ConfusionMatrix) {
     var written = 0
-    let valSet = data.valSet
+    // A data-parallel job scores every N-th image on each process and adds the matrices.
+    let valSet = trainer.parallel.map { $0.share(of: data.valSet) } ?? data.valSet
     let extraClasses = valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []
     let classNames = valSet.classNames + extraClasses
-    let matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
+    var matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
       batch, predicted in
-      guard written < samples, let index = batch.indices.first else { return }
+      guard self.trainer.writesRun, written < samples, let index = batch.indices.first else { return }
       let file = try self.run.writeSample(
         valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index), classNames: classNames)
       self.board.pngFile(file, tag: "samples/" + file.deletingPathExtension().lastPathComponent, step: self.state.step)
       written += 1
     }
+    if let parallel = trainer.parallel { matrix = try parallel.summed(matrix) }
     let m = try matrix.metrics(classNames: classNames)
     let record = EvaluationRecord(
       step: state.step, meanIoU: m.meanIoU, pixelAccuracy: m.pixelAccuracy, meanAccuracy: m.meanAccuracy,
       frequencyWeightedIoU: m.fwIoU, perClassIoU: m.perClassIoU)
     log.write(record)
     board.evaluation(record, metrics: m, confusion: matrix)
-    run.writeReport(step: state.step, matrix: matrix, classNames: classNames)
+    if trainer.writesRun { run.writeReport(step: state.step, matrix: matrix, classNames: classNames) }
     if countsForPatience { countForPatience(m.meanIoU) }
     if state.bestMeanIoU == nil || m.meanIoU > state.bestMeanIoU! {
       state.bestMeanIoU = m.meanIoU
       state.rngStates = model.randomStates
+      guard trainer.writesRun else { return (m, matrix) }
       try Checkpoint.save(to: run.best, model: model.stateDict(), optimizer: [:], state: state)
     }
     return (m, matrix)

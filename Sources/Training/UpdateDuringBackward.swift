@@ -4,8 +4,9 @@ extension TrainOptions {
   /// Whether SGD updates each parameter during backward, as soon as its gradient is complete
   /// (`ImmediateUpdate`: no gradient buffer per parameter, the model's size in memory saved).
   /// Clipping by the global norm and accumulating several batches need every gradient before
-  /// the first update, and Adam is not done this way yet: those keep the ordinary path.
-  public var updatesDuringBackward: Bool { optimizer == .sgd && accumulate == 1 && clipNorm == nil }
+  /// the first update, and Adam is not done this way yet: those keep the ordinary path. So does
+  /// data-parallel training: gradients are summed over the processes before any update.
+  public var updatesDuringBackward: Bool { optimizer == .sgd && accumulate == 1 && clipNorm == nil && worldSize == 1 }
 }
 
 /// The update to install around each step's forward and backward, nil for the ordinary path.

@@ -5,6 +5,8 @@ public final class Dropout2D: Module {
   public let p: Float
   public var training = true
   public var rng: Xoshiro256
+  /// Set in data-parallel training: where this process's samples sit in the global batch.
+  public var window: SampleWindow?
 
   public init(p: Float = 0.5, seed: UInt64) {
     self.p = p
@@ -15,6 +17,6 @@ public final class Dropout2D: Module {
   public func setTraining(_ training: Bool) { self.training = training }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    try dropout2d(x, p: p, training: training, rng: &rng)
+    try dropout2d(x, p: p, training: training, rng: &rng, window: window)
   }
 }

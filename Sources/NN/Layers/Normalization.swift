@@ -14,6 +14,9 @@ public final class BatchNorm2D: Module {
   /// two images give batch statistics too noisy to train with.
   public var frozen = false
   public let name: String
+  /// Set for synchronised BatchNorm in data-parallel training: training batches are normalised
+  /// with the statistics of every process's samples (see syncBatchNorm2d).
+  public var statisticsAcross: CrossProcessSum?
 
   public init(_ name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) throws {
     self.name = name
@@ -31,8 +34,25 @@ public final class BatchNorm2D: Module {
   public func setTraining(_ training: Bool) { self.training = training }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    try batchNorm2d(
+    if training && !frozen, let group = statisticsAcross {
+      try checkShapes(x)
+      return try syncBatchNorm2d(
+        x, gamma: weight, beta: bias, stats: stats, momentum: momentum, eps: eps, name: name, across: group)
+    }
+    return try batchNorm2d(
       x, gamma: weight, beta: bias, stats: stats, training: training && !frozen, momentum: momentum, eps: eps,
       name: name)
+  }
+
+  /// The plain batch norm's shape check, for the synchronised path.
+  private func checkShapes(_ x: Variable) throws {
+    let xs = x.shape
+    guard xs.count == 4, xs[1] == weight.shape[0] else {
+      throw TensorError.shapeMismatch(
+        op: name,
+        detail:
+          "input \(describe(xs)) needs scale, shift and statistics of shape [\(xs.count == 4 ? xs[1] : 0)], got \(describe(weight.shape))"
+      )
+    }
   }
 }

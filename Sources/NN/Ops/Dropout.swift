@@ -4,7 +4,14 @@ import Tensor
 
 /// Channel-wise dropout (PyTorch's Dropout2d): each (sample, channel) plane is zeroed with
 /// probability p, survivors scaled by 1/(1-p) so the expectation is unchanged. Identity in eval.
-public func dropout2d(_ x: Variable, p: Float, training: Bool, rng: inout Xoshiro256) throws -> Variable {
+///
+/// `window`: this input is samples `offset..<offset+N` of a batch of `batch` samples split over
+/// processes (data-parallel training). The masks of the whole batch are drawn and this part's
+/// used, so every process's generator stays where one process's would be and each sample gets
+/// the mask it would get in one process.
+public func dropout2d(
+  _ x: Variable, p: Float, training: Bool, rng: inout Xoshiro256, window: SampleWindow? = nil
+) throws -> Variable {
   guard p >= 0, p < 1 else { throw TensorError.unsupported("dropout2d: p must be in [0, 1), got \(p)") }
   guard training, p > 0 else { return x }
   guard !Recomputation.isReplaying else {
@@ -16,7 +23,10 @@ public func dropout2d(_ x: Variable, p: Float, training: Bool, rng: inout Xoshir
   }
   let (n, c) = (xs[0], xs[1])
   let keep = 1 / (1 - p)
-  let masks = (0..<n).map { _ in (0..<c).map { _ in rng.nextUnitFloat() < p ? 0 : keep } }
+  let drawn = window.map { max($0.batch, $0.offset + n) } ?? n
+  let all = (0..<drawn).map { _ in (0..<c).map { _ in rng.nextUnitFloat() < p ? 0 : keep } }
+  let offset = window?.offset ?? 0
+  let masks = Array(all[offset..<(offset + n)])
   let tape = recording(x)
   let y = try multiplyPerSample(x.value, masks)
   let out = Variable(y, requiresGrad: tape != nil)
