@@ -12,7 +12,9 @@ struct FCNCommand: ParsableCommand {
     abstract: "Fully Convolutional Networks for semantic segmentation, on the CPU.",
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, InfoCommand.self, ConvertCommand.self,
-      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self, ReportCommand.self, CompareCommand.self,
+      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self,
+      // Reading runs back: the report page and the comparison of runs.
+      ReportCommand.self, CompareCommand.self,
     ]
   )
 
