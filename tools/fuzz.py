@@ -12,6 +12,7 @@ runs the matching command on it:
   predict-weights             fcn predict --weights CASE/weights.safetensors (a damaged checkpoint)
   resume                      fcn train --resume from a run whose last.safetensors is damaged
   train                       fcn train on a 4-image folder data set, one image or mask damaged
+  report                      fcn report --run on a finished run with one of its files damaged
 
 A case fails when fcn is killed by a signal (a crash), runs longer than --timeout (a hang),
 exits with a status other than 0 or 1, or exits 1 without naming the damaged file (its base
@@ -539,14 +540,15 @@ def mutate_image(rng, name):
 
 
 KINDS = [
-    "predict-png", "predict-jpg", "predict-weights", "convert-pth", "convert-st", "export-masks", "resume", "train",
+    "predict-png", "predict-jpg", "predict-weights", "convert-pth", "convert-st", "export-masks", "resume", "report",
+    "train",
 ]
 
 
 def choose_kind(rng, train_share):
     if rng.random() < train_share:
         return "train"
-    return rng.choices(KINDS[:-1], weights=[3, 2, 2, 4, 2, 4, 2])[0]
+    return rng.choices(KINDS[:-1], weights=[3, 2, 2, 4, 2, 4, 2, 2])[0]
 
 
 def make_case(number, seed, work, fcn, weights, runs, train_share):
@@ -578,6 +580,26 @@ def make_case(number, seed, work, fcn, weights, runs, train_share):
         (d / "damaged-last.safetensors").write_bytes(data)  # the run may overwrite its copy
         note = f"{optimizer} run: {note}"
         argv = [fcn] + resume_arguments(run, optimizer, steps=3) + ["--resume"]
+    elif kind == "report":
+        run = d / "run"
+        shutil.copytree(runs[rng.choice(sorted(runs))], run)
+        name = rng.choice(["config.json", "log.jsonl", "metrics.json", "confusion.json"])
+        target = run / name
+        data = target.read_bytes()
+        if rng.random() < 0.3:
+            data, note = mutate_bytes(rng, data)
+        elif name == "log.jsonl":
+            lines = data.decode().splitlines()
+            k = rng.randrange(len(lines))
+            doc, depth, note = mutate_json_value(rng, json.loads(lines[k]))
+            lines[k] = dumps(doc, depth)
+            data, note = ("\n".join(lines) + "\n").encode(), f"line {k + 1}: {note}"
+        else:
+            doc, depth, note = mutate_json_value(rng, json.loads(data))
+            data = dumps(doc, depth).encode()
+        target.write_bytes(data)
+        note = f"{name}: {note}"
+        argv = [fcn, "report", "--run", str(run), "--out", str(d / "report.html")]
     elif kind == "convert-pth":
         name = rng.choice(["state_dict.pth", "legacy.pth", "views.pth"])
         others = [seed_bytes(n) for n in ("state_dict.pth", "legacy.pth", "views.pth")]
@@ -665,7 +687,7 @@ def keep_failure(case, stderr, failure, failures_dir):
     kept = failures_dir / case.directory.name
     if kept.exists():
         shutil.rmtree(kept)
-    outputs = ["out", "masks", "out.safetensors"] + ([] if case.kind == "resume" else ["run"])
+    outputs = ["out", "masks", "out.safetensors"] + ([] if case.kind in ("resume", "report") else ["run"])
     shutil.copytree(case.directory, kept, ignore=shutil.ignore_patterns(*outputs))
     if case.kind == "resume":  # the damaged checkpoint, as it was before the run
         shutil.copy(kept / "damaged-last.safetensors", kept / "run" / "checkpoints" / "last.safetensors")

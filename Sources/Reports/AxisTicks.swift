@@ -24,6 +24,13 @@ public struct AxisTicks: Equatable {
     let step = Self.niceNumber(range / Double(max(target - 1, 1)), round: true)
     let first = (a / step).rounded(.down)
     let last = (b / step).rounded(.up)
+    // A range near the limits of Double (a diverged loss of 1e308) has no nice step: show its
+    // two ends rather than trap or loop.
+    guard step.isFinite, step > 0, first.isFinite, last.isFinite, last - first <= 100 else {
+      values = [a, b].filter(\.isFinite)
+      self.step = (b - a).isFinite && b > a ? b - a : 1
+      return
+    }
     // Multiples of the step computed from integers, so 0.1 * 3 prints as 0.3, not 0.30000000000000004.
     values = stride(from: first, through: last, by: 1).map { $0 * step }
     self.step = step
@@ -53,6 +60,13 @@ public struct AxisTicks: Equatable {
   public func label(_ v: Double) -> String {
     // Exactly 0 (no "-0.0" from a rounding error), written like its neighbours ("0.0" next to "0.2").
     let v = abs(v) < step * 1e-9 ? 0 : v
+    // Where fixed notation gets too long (huge values, or steps below 1e-9), exponent notation
+    // with just the digits that tell neighbouring ticks apart.
+    let largest = max(abs(lower), abs(upper))
+    if largest >= 1e12 || step < 1e-9 {
+      let digits = Int(log10(max(largest, step)).rounded(.down) - log10(step).rounded(.down)) + 1
+      return String(format: "%.\(min(max(digits, 1), 17) - 1)e", v)
+    }
     if step >= 1000 && step.truncatingRemainder(dividingBy: 1000) == 0 && upper >= 10_000 {
       let thousands = v / 1000
       if v == 0 { return "0" }

@@ -45,6 +45,13 @@ public struct ClassIoUChart {
     svg.text(
       "IoU (%)", x: left + plotWidth / 2, y: height - 12, size: Self.labelSize, anchor: .middle,
       className: "xlabel")
+    // The mean line first, so the bars cover it and it never runs through a value.
+    if let m = meanIoU, m.isFinite {
+      svg.line(px(m * 100), top - 4, px(m * 100), top + plotHeight, stroke: "#d62728", width: 1.5, dash: "5 4")
+      svg.text(
+        String(format: "mIoU %.1f %%", m * 100), x: px(m * 100), y: top - 7, size: 12, anchor: .middle,
+        fill: "#d62728", className: "mean")
+    }
     for (k, name) in names.enumerated() {
       let y = top + 6 + Double(k) * (Self.bar + 6)
       svg.rect(x: 12, y: y + Self.bar / 2 - 7, width: 14, height: 14, fill: Palette.classColour(k), stroke: "#444")
@@ -65,12 +72,6 @@ public struct ClassIoUChart {
           "n/a (not in ground truth or prediction)", x: left + 6, y: y + Self.bar / 2 + 4.5, size: 12,
           fill: "#777", className: "value")
       }
-    }
-    if let m = meanIoU, m.isFinite {
-      svg.line(px(m * 100), top - 4, px(m * 100), top + plotHeight, stroke: "#d62728", width: 1.5, dash: "5 4")
-      svg.text(
-        String(format: "mIoU %.1f %%", m * 100), x: px(m * 100), y: top - 7, size: 12, anchor: .middle,
-        fill: "#d62728", className: "mean")
     }
     return svg.document(standalone: standalone)
   }

@@ -129,12 +129,13 @@ public struct RunRecord {
     var evaluations = [Int: EvaluationPoint]()
     for (index, line) in lines.enumerated() {
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
-      guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-        let step = (object["step"] as? NSNumber)?.intValue
-      else {
+      let parsed = try? JSONSerialization.jsonObject(with: Data(line))
+      guard let object = parsed as? [String: Any], let step = (object["step"] as? NSNumber)?.intValue else {
         if index == lines.count - 1 && !endsWithNewline { continue }
         throw ReportError.damaged(
-          file: url.path, problem: "line \(index + 1) is not a JSON object with a \"step\"")
+          file: url.path,
+          problem:
+            "line \(index + 1) is \(parsed == nil ? "not valid JSON" : "not a JSON object with a \"step\" number")")
       }
       func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
       if object["val_miou"] != nil {

@@ -28,7 +28,7 @@ final class AxisTicksTests: XCTestCase {
   func testRandomRangesGiveNiceCoveringTicks() {
     var rng = TestLCG(state: 7)
     for _ in 0..<2000 {
-      let magnitude = pow(10, rng.uniform() * 10 - 5)
+      let magnitude = pow(10, rng.uniform() * 27 - 12)
       let a = (rng.uniform() * 2 - 1) * magnitude
       let b = a + rng.uniform() * magnitude * 3 + magnitude * 1e-6
       let t = AxisTicks(low: a, high: b)
@@ -43,5 +43,22 @@ final class AxisTicksTests: XCTestCase {
       }
       XCTAssertEqual(Set(t.labels).count, t.labels.count, "labels must differ: \(t.labels)")
     }
+  }
+}
+
+final class ExtremeAxisTests: XCTestCase {
+  /// A diverged run's loss can reach the limits of Double: the chart still draws, with labels.
+  func testExtremeRangesNeitherTrapNorLoop() {
+    for (a, b) in [(-1e308, 1e308), (0, 1.7e308), (1e-310, 2e-310), (-5e-324, 5e-324)] {
+      let t = AxisTicks(low: a, high: b)
+      XCTAssertFalse(t.values.isEmpty)
+      XCTAssertTrue(t.values.allSatisfy(\.isFinite))
+      XCTAssertEqual(t.labels.count, t.values.count)
+    }
+    let svg = LineChart(
+      title: "t", xLabel: "x", yLabel: "y",
+      series: [LineSeries(name: "s", points: [(1, 1), (2, 1e308), (3, -1e308)], colour: "#000")]
+    ).svg()
+    XCTAssertTrue(svg.hasSuffix("</svg>\n"))
   }
 }

@@ -97,8 +97,8 @@ final class RunReportTests: XCTestCase {
     }
     try damaged("config.json", "{\"train\": ", "not a JSON object")
     try damaged("config.json", "[1, 2]", "not a JSON object")
-    try damaged("log.jsonl", "{\"step\":1,\"loss\":1}\ngarbage\n{\"step\":2,\"loss\":1}\n", "line 2")
-    try damaged("log.jsonl", "{\"loss\":1}\n", "line 1")
+    try damaged("log.jsonl", "{\"step\":1,\"loss\":1}\ngarbage\n{\"step\":2,\"loss\":1}\n", "line 2 is not valid JSON")
+    try damaged("log.jsonl", "{\"loss\":1}\n", "line 1 is not a JSON object with a \"step\"")
     try damaged("metrics.json", "{\"pixelAccuracy\": \"x\"}", "not the expected JSON")
     try damaged(
       "confusion.json", "{\"step\":1,\"classNames\":[\"a\"],\"matrix\":{\"classes\":2,\"counts\":[1,2,3]}}",
