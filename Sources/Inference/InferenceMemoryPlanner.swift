@@ -45,8 +45,10 @@ public final class InferenceMemoryPlanner {
   public func estimate(height: Int, width: Int, tiling: Tiling?) throws -> Int {
     let c = predictor.classes
     let pixels = height * width
+    // Each model's weights, and their blocked copies: predict keeps one per convolution
+    // between passes (keepingInferenceCopies), where fcn info's estimate counts one at a time.
     var weights = 0
-    for m in predictor.members { weights += 4 * m.model.parameterCount }
+    for m in predictor.members { weights += 2 * 4 * m.model.parameterCount }
     var activations = 0
     var passHost = 0
     for transform in predictor.augmentation.transforms {
