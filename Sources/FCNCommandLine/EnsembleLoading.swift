@@ -13,12 +13,15 @@ struct LoadedEnsemble {
   var names: [String]
   /// Memory available before the models were loaded (the planners compare with it).
   var limits: MemoryLimits
+  /// This process's resident memory before the models were loaded.
+  var processBytes: Int
 
   /// The first model: its run's options (data set, seed) stand for the ensemble's.
   var primary: LoadedModel { models[0] }
 
   init(runs: [String], weights: [String], options: ModelOptions) throws {
     limits = MemoryLimits.current()
+    processBytes = currentResidentBytes()
     if runs.count <= 1 && weights.count <= 1 {
       models = [try loadModel(run: runs.first, weights: weights.first, options: options)]
       names = [weights.first ?? runs.first!]
@@ -57,7 +60,7 @@ struct LoadedEnsemble {
     let predictor = try EnsemblePredictor(members: members, augmentation: inference.augmentation())
     let progress = ProgressBar(total: dataset.count, label: "eval")
     let matrix = try Inference.evaluate(
-      predictor, dataset: dataset, planner: inference.planner(predictor, limits: limits),
+      predictor, dataset: dataset, planner: inference.planner(predictor, limits: limits, processBytes: processBytes),
       tiling: inference.tiling(), automaticTiling: !inference.noTile, overlap: inference.overlap,
       weighting: inference.tileWeights, note: { printError("fcn eval: \($0)") },
       progress: { progress.update($0, fields: [:]) })

@@ -51,11 +51,11 @@ struct InferenceOptions: ParsableArguments {
 
   /// A planner for `predictor` against this process's memory limit, read before the models
   /// were loaded (`limits`), so that their weights are not counted twice.
-  func planner(_ predictor: EnsemblePredictor, limits: MemoryLimits, callerBytesPerPixel: Int = 8)
+  func planner(_ predictor: EnsemblePredictor, limits: MemoryLimits, processBytes: Int, callerBytesPerPixel: Int = 8)
     -> InferenceMemoryPlanner
   {
     InferenceMemoryPlanner(
       predictor: predictor, availableBytes: limits.availableBytes, availableSource: limits.source,
-      callerBytesPerPixel: callerBytesPerPixel)
+      callerBytesPerPixel: callerBytesPerPixel, processBytes: processBytes)
   }
 }

@@ -42,7 +42,7 @@ struct PredictionJob {
     let logits = try o.saveLogits.map { path in
       try ProbabilityFileWriter(path: path, dtype: .float32, classes: predictor.classes, option: "--save-logits")
     }
-    let planner = o.inference.planner(predictor, limits: ensemble.limits)
+    let planner = o.inference.planner(predictor, limits: ensemble.limits, processBytes: ensemble.processBytes)
     let tiling = try o.inference.tiling()
     var decisions: [[Int]: InferenceMemoryPlanner.Decision] = [:]
     let progress = inputs.count > 1 ? ProgressBar(total: inputs.count, label: "predict") : nil

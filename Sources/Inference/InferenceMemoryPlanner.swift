@@ -15,11 +15,22 @@ public final class InferenceMemoryPlanner {
   public let callerBytesPerPixel: Int
   /// Window sides tried, largest first, when an image must be tiled automatically.
   public static let automaticSides = [1024, 768, 512, 384, 256, 128]
-  private var networkCache: [[Int]: Int] = [:]
+  /// The largest single activation a pass may have. Above 2 GiB oneDNN 3.2's convolution
+  /// kernels crash (seen: course-fcn8 on a whole 4000×3000 photo, conv1's 64 × 3008 × 4000
+  /// floats = 3.08 GB, segfaults with a sign-extended 32-bit offset), however much memory the
+  /// machine has; such passes are planned as not fitting.
+  public static let largestActivationBytes = Int(Int32.max)
+  private var networkCache: [[Int]: (total: Int, largest: Int)] = [:]
+
+  /// This process's resident memory before the models were loaded (runtime, libraries): part
+  /// of the peak a user sees in `ps` or `time -v`, so part of the estimate.
+  public let processBytes: Int
 
   public init(
-    predictor: EnsemblePredictor, availableBytes: Int64, availableSource: String, callerBytesPerPixel: Int = 8
+    predictor: EnsemblePredictor, availableBytes: Int64, availableSource: String, callerBytesPerPixel: Int = 8,
+    processBytes: Int = 0
   ) {
+    self.processBytes = processBytes
     self.predictor = predictor
     self.availableBytes = availableBytes
     self.availableSource = availableSource
@@ -40,8 +51,10 @@ public final class InferenceMemoryPlanner {
   public func estimate(height: Int, width: Int, tiling: Tiling?) throws -> Int {
     let c = predictor.classes
     let pixels = height * width
+    // Each model's weights, and their blocked copies: predict keeps one per convolution
+    // between passes (keepingInferenceCopies), where fcn info's estimate counts one at a time.
     var weights = 0
-    for m in predictor.members { weights += try network(m, 1, 1).weights }
+    for m in predictor.members { weights += 2 * 4 * m.model.parameterCount }
     var activations = 0
     var passHost = 0
     for transform in predictor.augmentation.transforms {
@@ -64,7 +77,40 @@ public final class InferenceMemoryPlanner {
     // image's frame is itself the answer.
     let onePassInFrame = predictor.passCount == 1 && predictor.augmentation.transforms[0].isIdentity
     if !onePassInFrame || tiling == nil { host += 4 * c * pixels }
-    return weights + activations + host
+    // Margins from measurement, not from a model: the network's activations +25% and the
+    // whole +5% (oneDNN's scratchpads and JIT code, allocator slack). A 4000×3000 photo through
+    // course-fcn8 peaked 3% above the unmargined sum in 512×512 windows and 5% above the
+    // sum +5% in 1024×1024 windows (docs/inference.md).
+    return (weights + activations * 5 / 4 + host) * 21 / 20 + processBytes
+  }
+
+  /// The largest single activation of any pass of a height × width image, whole or tiled.
+  public func largestActivation(height: Int, width: Int, tiling: Tiling?) throws -> Int {
+    var largest = 0
+    for transform in predictor.augmentation.transforms {
+      let (th, tw) = transform.size(height: height, width: width)
+      let (ph, pw) = tiling.map { (min($0.height, th), min($0.width, tw)) } ?? (th, tw)
+      for m in predictor.members { largest = max(largest, try network(m, ph, pw).largest) }
+    }
+    return largest
+  }
+
+  /// Whether a plan fits: its estimate within the memory available, and no activation too
+  /// large for the engine's kernels.
+  private func fits(_ bytes: Int, _ height: Int, _ width: Int, _ tiling: Tiling?) throws -> Bool {
+    try Int64(bytes) <= availableBytes
+      && largestActivation(height: height, width: width, tiling: tiling) <= Self.largestActivationBytes
+  }
+
+  /// Why a plan does not fit, in words.
+  private func shortfall(_ bytes: Int, _ height: Int, _ width: Int, _ tiling: Tiling?) throws -> String {
+    let largest = try largestActivation(height: height, width: width, tiling: tiling)
+    if largest > Self.largestActivationBytes && Int64(bytes) <= availableBytes {
+      return
+        "needs an activation of \(formatMemory(Int64(largest))), more than the \(formatMemory(Int64(Self.largestActivationBytes))) oneDNN's kernels can index"
+    }
+    return
+      "needs about \(formatMemory(Int64(bytes))) but only \(formatMemory(availableBytes)) is available (\(availableSource))"
   }
 
   /// Whole, or tiled as asked, or tiled automatically when whole does not fit; throws with the
@@ -74,12 +120,11 @@ public final class InferenceMemoryPlanner {
     weighting: TileWeighting = .uniform, file: String
   ) throws -> Decision {
     let size = "\(width)x\(height) (WxH)"
-    let available = "\(formatMemory(availableBytes)) is available (\(availableSource))"
     if let tiling {
       let bytes = try estimate(height: height, width: width, tiling: tiling)
-      guard Int64(bytes) <= availableBytes else {
+      guard try fits(bytes, height, width, tiling) else {
         throw InferenceError.memory(
-          "\(file): predicting this \(size) image in \(tiling.height)x\(tiling.width) windows needs about \(formatMemory(Int64(bytes))) but only \(available); \(try advice(height, width, overlap, weighting))"
+          "\(file): predicting this \(size) image in \(tiling.height)x\(tiling.width) windows \(try shortfall(bytes, height, width, tiling)); \(try advice(height, width, overlap, weighting))"
         )
       }
       return Decision(
@@ -87,21 +132,22 @@ public final class InferenceMemoryPlanner {
         note: "\(file): \(size) image in \(tiling): memory estimate \(formatMemory(Int64(bytes)))")
     }
     let whole = try estimate(height: height, width: width, tiling: nil)
-    if Int64(whole) <= availableBytes { return Decision(tiling: nil, estimatedBytes: whole, note: nil) }
+    if try fits(whole, height, width, nil) { return Decision(tiling: nil, estimatedBytes: whole, note: nil) }
+    let why = try shortfall(whole, height, width, nil)
     guard automaticTiling else {
       throw InferenceError.memory(
-        "\(file): predicting this \(size) image whole needs about \(formatMemory(Int64(whole))) but only \(available); drop --no-tile to let predict tile it, \(try advice(height, width, overlap, weighting))"
+        "\(file): predicting this \(size) image whole \(why); drop --no-tile to let predict tile it, \(try advice(height, width, overlap, weighting))"
       )
     }
     guard let (chosen, bytes) = try largestFittingTiling(height, width, overlap, weighting) else {
       throw InferenceError.memory(
-        "\(file): this \(size) image needs about \(formatMemory(Int64(whole))) whole and does not fit even in \(Self.automaticSides.last!)x\(Self.automaticSides.last!) windows; only \(available): resize it or free memory"
+        "\(file): predicting this \(size) image whole \(why), and it does not fit even in \(Self.automaticSides.last!)x\(Self.automaticSides.last!) windows: resize it or free memory"
       )
     }
     return Decision(
       tiling: chosen, estimatedBytes: bytes,
       note:
-        "\(file): a \(size) image needs about \(formatMemory(Int64(whole))) whole but only \(available); predicting it in \(chosen): memory estimate \(formatMemory(Int64(bytes)))"
+        "\(file): predicting this \(size) image whole \(why); predicting it in \(chosen): memory estimate \(formatMemory(Int64(bytes)))"
     )
   }
 
@@ -111,7 +157,7 @@ public final class InferenceMemoryPlanner {
     for side in Self.automaticSides where side < max(h, w) {
       let t = try Tiling(height: side, width: side, overlap: overlap, weighting: weighting)
       let bytes = try estimate(height: h, width: w, tiling: t)
-      if Int64(bytes) <= availableBytes { return (t, bytes) }
+      if try fits(bytes, h, w, t) { return (t, bytes) }
     }
     return nil
   }
@@ -124,13 +170,23 @@ public final class InferenceMemoryPlanner {
     return "e.g. --tile \(t.height)x\(t.width) needs about \(formatMemory(Int64(bytes)))"
   }
 
-  /// fcn info's inference estimate (weights + live activations) of a member at a pass size.
-  private func network(_ member: EnsembleMember, _ h: Int, _ w: Int) throws -> (total: Int, weights: Int) {
+  /// fcn info's inference estimate (weights + live activations) of a member at a pass size,
+  /// its weights, and its largest activation in oneDNN's blocked layout (channels rounded up
+  /// to 16).
+  private func network(_ member: EnsembleMember, _ h: Int, _ w: Int) throws -> (
+    total: Int, weights: Int, largest: Int
+  ) {
     let key = [ObjectIdentifier(member.model).hashValue, h, w]
-    if let total = networkCache[key] { return (total, 4 * member.model.parameterCount) }
+    let weights = 4 * member.model.parameterCount
+    if let known = networkCache[key] { return (known.total, weights, known.largest) }
     let info = try modelInfo(of: member.model, height: h, width: w)
-    networkCache[key] = info.inferenceBytes
-    return (info.inferenceBytes, info.weightBytes)
+    let largest =
+      info.layers.map { l -> Int in
+        let s = l.outputShape
+        return s.count == 4 ? 4 * s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3] : 4 * s.reduce(1, *)
+      }.max() ?? 0
+    networkCache[key] = (info.inferenceBytes, largest)
+    return (info.inferenceBytes, weights, largest)
   }
 }
 
@@ -144,4 +200,12 @@ public func formatMemory(_ bytes: Int64) -> String {
     i += 1
   }
   return i == 0 ? "\(bytes) B" : String(format: "%.2f %@", v, units[i])
+}
+
+/// This process's resident set size now (Linux: /proc/self/statm), 0 where unknown.
+public func currentResidentBytes() -> Int {
+  guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+  let fields = text.split(separator: " ")
+  guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+  return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }

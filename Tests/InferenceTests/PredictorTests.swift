@@ -234,4 +234,24 @@ final class PredictorTests: XCTestCase {
     XCTAssertNil(small.tiling)
     XCTAssertNil(small.note)
   }
+  /// However much memory there is, a pass with an activation over 2 GiB is not run whole
+  /// (oneDNN 3.2's kernels crash there): it is tiled, or refused under --no-tile.
+  func testPlannerTilesPassesWithActivationsOverTwoGiB() throws {
+    let predictor = try EnsemblePredictor(members: [
+      EnsembleMember(model: try TinyModels.fcn8s(), normalization: .imagenet, name: "a")
+    ])
+    let planner = InferenceMemoryPlanner(predictor: predictor, availableBytes: .max, availableSource: "test")
+    // 1/16 width: conv1 has 4 channels, 16 in the blocked layout: 64 bytes a pixel.
+    let (h, w) = (6000, 6000)
+    XCTAssertGreaterThan(try planner.largestActivation(height: h, width: w, tiling: nil), Int(Int32.max))
+    let decision = try planner.decide(height: h, width: w, tiling: nil, automaticTiling: true, file: "huge.png")
+    XCTAssertEqual(decision.tiling?.height, 1024)
+    XCTAssertTrue(decision.note?.contains("oneDNN") ?? false, decision.note ?? "no note")
+    XCTAssertThrowsError(try planner.decide(height: h, width: w, tiling: nil, automaticTiling: false, file: "huge.png"))
+    {
+      XCTAssertTrue("\($0)".contains("huge.png") && "\($0)".contains("--tile 1024x1024"), "\($0)")
+    }
+    XCTAssertNil(
+      try planner.decide(height: 600, width: 600, tiling: nil, automaticTiling: false, file: "ok.png").tiling)
+  }
 }
