@@ -25,6 +25,7 @@ extension Head: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
+extension BenchPrecision: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension DataSplit: ExpressibleByArgument {}
 extension ModelBenchmark.Mode: ExpressibleByArgument {}

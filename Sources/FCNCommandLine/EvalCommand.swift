@@ -1,5 +1,6 @@
 import ArgumentParser
 import FCN
+import Inference
 import Foundation
 import SegData
 import SegMetrics
@@ -36,7 +37,7 @@ struct EvalCommand: ParsableCommand {
       syntheticSize: loaded.trainOptions?.syntheticSize ?? ImageSize(height: 64, width: 64))
     try checkLabelsFit(dataset, modelClasses: loaded.model.classes)
     let matrix = try evaluate(
-      loaded.model, dataset: dataset, normalization: normalization, workers: workers,
+      loaded.predictor, dataset: dataset, normalization: normalization, workers: workers,
       progress: ProgressBar(total: dataset.count, label: "eval"))
     let names = (0..<loaded.model.classes).map { $0 < dataset.classNames.count ? dataset.classNames[$0] : "class\($0)" }
     let metrics = try matrix.metrics(classNames: names)
@@ -47,8 +48,11 @@ struct EvalCommand: ParsableCommand {
 
 /// A model ready for inference, from a run folder or from --model/--weights.
 struct LoadedModel {
+  /// The network as trained (its configuration sizes the memory checks).
   var model: FCNModel
   var trainOptions: TrainOptions?
+  /// What predicts: the model compiled for inference (BatchNorm folded; int8 from an int8 file).
+  var predictor: InferenceNetwork
 }
 
 func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> LoadedModel {
@@ -69,12 +73,16 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
       trainOptions = try readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
+  if Int8File.isInt8(path: path!) {
+    let network = try Int8File.load(WeightFile.open(URL(fileURLWithPath: path!)))
+    return LoadedModel(model: network.model, trainOptions: trainOptions, predictor: network)
+  }
   let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))
   let config = try source.modelConfig() ?? options.config(classes: 21)
   let model = try FCNModel(config, randomInit: false)
   try naming(path!) { try ModelWeights.load(source.model, into: model, strict: true) }
   model.setTraining(false)
-  return LoadedModel(model: model, trainOptions: trainOptions)
+  return LoadedModel(model: model, trainOptions: trainOptions, predictor: try InferenceNetwork(folding: model))
 }
 
 /// The training options a run folder's config.json records, if it has one (one this version

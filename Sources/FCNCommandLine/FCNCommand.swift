@@ -12,7 +12,7 @@ struct FCNCommand: ParsableCommand {
     abstract: "Fully Convolutional Networks for semantic segmentation, on the CPU.",
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, InfoCommand.self, ConvertCommand.self,
-      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self,
+      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self, QuantizeCommand.self,
     ]
   )
 

@@ -51,7 +51,7 @@ struct PredictCommand: ParsableCommand {
         var planes = [Float](repeating: 0, count: 3 * image.width * image.height)
         normalization.write(image, into: &planes, offset: 0)
         let x = try Tensor(shape: [1, 3, image.height, image.width], values: planes)
-        let y = try loaded.model(Variable(x)).value
+        let y = try loaded.predictor(Variable(x)).value
         let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         if let output {
           let labels = LabelMap(
