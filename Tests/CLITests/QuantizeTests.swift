@@ -47,7 +47,7 @@ final class QuantizeTests: XCTestCase {
 
     let e = try FCNExecutable.run(["eval", "--weights", int8.path, "--data", "synthetic:8"], outputIn: dir)
     XCTAssertEqual(e.status, 0, e.stderr)
-    XCTAssertTrue(e.stdout.contains("mIoU"), e.stdout)
+    XCTAssertTrue(e.stdout.contains("IoU"), e.stdout)
   }
 
   func testDamagedAndMismatchedInt8FilesExit1() throws {

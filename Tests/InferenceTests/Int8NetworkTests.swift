@@ -20,11 +20,14 @@ final class Int8NetworkTests: XCTestCase {
     return (fp32, int8)
   }
 
-  /// The bound: each int8 layer adds rounding noise of about step/√12 to its output (u8
-  /// activations: step = range/255; s8 weights: a relative 1/(127·√12) per channel), ≈ 1–2 % of
-  /// the signal per layer; 19 quantised layers in a row add up (independent noise) to ≈ √19 ·
-  /// 1.5 % ≈ 7 %. Logits within 15 % in L2, and the predicted class the same where the fp32
-  /// logits are not near a tie (top-1 ahead of top-2 by more than 10 % of the logit range).
+  /// The bound, every convolution int8 (the harshest setting). Rounding a u8 activation to
+  /// steps of max/255 adds noise of step/√12 ≈ max/880, about 0.1–0.3 % of a ReLU output's RMS;
+  /// s8 weights per channel add about as much per layer, and the errors of the many products an
+  /// output sums are independent, so they do not compound layer on layer. 19 layers measured
+  /// 0.3–0.4 % relative L2 (11 and 21 classes). Bound 2 %: five times that, while the bugs it
+  /// must catch (a scale off by 2, a bias added twice or lost, channel scales shuffled) give
+  /// errors of 10 % and more. The predicted class must agree at ≥ 99 % of the pixels where fp32 is
+  /// not near a tie (top-1 ahead of top-2 by > 10 % of the logit range), and ≥ 98 % of all pixels.
   func testWholeNetLogitsCloseToFP32() throws {
     for classes in [11, 21] {
       let (fp32, int8) = try quantized(
@@ -33,7 +36,7 @@ final class Int8NetworkTests: XCTestCase {
       let reference = try fp32(Variable(image)).value.toArray()
       let got = try int8(Variable(image)).value.toArray()
       let l2 = relativeL2(got, reference)
-      XCTAssertLessThan(l2, 0.15, "\(classes) classes: relative L2 error \(l2)")
+      XCTAssertLessThan(l2, 0.02, "\(classes) classes: relative L2 error \(l2)")
       let shape = [2, classes, 45, 70]
       let a = argmax(reference, shape: shape)
       let b = argmax(got, shape: shape)
@@ -49,7 +52,9 @@ final class Int8NetworkTests: XCTestCase {
         if a[p] == b[p] { agree += 1 }
       }
       XCTAssertGreaterThan(clear, a.count / 10, "too few clear pixels to judge")
-      XCTAssertGreaterThanOrEqual(Double(agree) / Double(clear), 0.95, "\(classes) classes: \(agree)/\(clear)")
+      XCTAssertGreaterThanOrEqual(Double(agree) / Double(clear), 0.99, "\(classes) classes: \(agree)/\(clear)")
+      let all = zip(a, b).filter { $0 == $1 }.count
+      XCTAssertGreaterThanOrEqual(Double(all) / Double(a.count), 0.98, "\(classes) classes: \(all)/\(a.count)")
       print("int8 vs fp32, \(classes) classes: relative L2 \(l2), argmax agreement \(agree)/\(clear) clear pixels, "
         + "\(zip(a, b).filter { $0 == $1 }.count)/\(a.count) all pixels")
     }

@@ -68,7 +68,10 @@ final class QuantizationRoundTripTests: XCTestCase {
     XCTAssertEqual(stats.scale(.minmax), 50 / 255, accuracy: 1e-6)
     XCTAssertLessThan(stats.scale(.percentile), 1.1 / 255)
     XCTAssertGreaterThan(stats.scale(.percentile), 0.9 / 255)
-    XCTAssertLessThan(stats.scale(.entropy), 5.0 / 255)
+    // Entropy calibration never clips below `levels` of its 2048 bins (here 255/2048 of 50 ≈ 6.2):
+    // still far below the outlier, above the bulk.
+    XCTAssertLessThan(stats.scale(.entropy), 10.0 / 255)
+    XCTAssertGreaterThan(stats.scale(.entropy), 1.0 / 255)
     XCTAssertFalse(stats.isSigned)
     // Observed in two parts with a growing range, the histogram counts everything once.
     var split = ActivationStatistics()
