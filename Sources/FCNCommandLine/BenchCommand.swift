@@ -40,7 +40,8 @@ struct BenchCommand: ParsableCommand {
     help:
       "Compute precision: fp32; bf16 (where the CPU has it); int8 (--mode infer: the model quantised on synthetic calibration images, timed beside fp32)."
   ) var precision = BenchPrecision.fp32
-  @Flag(help: "--mode infer: also time the training graph in eval mode (BatchNorm not folded), as inference ran before.")
+  @Flag(
+    help: "--mode infer: also time the training graph in eval mode (BatchNorm not folded), as inference ran before.")
   var unfolded = false
   @Option(
     help:

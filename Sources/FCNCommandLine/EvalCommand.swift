@@ -1,7 +1,7 @@
 import ArgumentParser
 import FCN
-import Inference
 import Foundation
+import Inference
 import SegData
 import SegMetrics
 import Training

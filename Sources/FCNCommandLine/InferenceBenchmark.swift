@@ -89,7 +89,9 @@ extension BenchCommand {
     let (results, flops, quantized) = try bench.run()
     let limit = convolutionLimit(try ConvBenchmark(warmup: 2, repeats: 10).run(), mode: .infer)
     if !json && precision == .int8 {
-      print("int8 layers: \(quantized.joined(separator: ", ")) (percentile scales from \(bench.calibrationImages) synthetic images)")
+      print(
+        "int8 layers: \(quantized.joined(separator: ", ")) (percentile scales from \(bench.calibrationImages) synthetic images)"
+      )
     }
     for r in results {
       let gops = flops / r.stepSeconds.median / 1e9

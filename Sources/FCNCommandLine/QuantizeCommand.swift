@@ -19,7 +19,8 @@ struct QuantizeCommand: ParsableCommand {
   var runFolder: String?
   @OptionGroup var modelOptions: ModelOptions
   @Option(help: "Weights: .safetensors (swift-fcn) or .pth (PyTorch).") var weights: String?
-  @Option(name: .customLong("calib"), help: "Training images to calibrate the activation scales on.") var calibrationImages =
+  @Option(name: .customLong("calib"), help: "Training images to calibrate the activation scales on.")
+  var calibrationImages =
     32
   @Option(help: "Data set KIND:PATH for calibration (default: the run's, else synthetic).") var data: String?
   @Option(help: "Images folder for coco:ANN.json (default: the run's, else next to the JSON).") var images: String?

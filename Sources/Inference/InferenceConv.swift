@@ -28,7 +28,9 @@ public final class InferenceConv {
   public init(name: String, geometry: ConvGeometry, weight: Tensor, bias: Tensor, fuseReLU: Bool) throws {
     guard weight.shape.count == 4, bias.shape == [weight.shape[0]] else {
       throw TensorError.shapeMismatch(
-        op: name, detail: "weight \(describe(weight.shape)) needs a bias of [\(weight.shape.first ?? 0)], got \(describe(bias.shape))")
+        op: name,
+        detail:
+          "weight \(describe(weight.shape)) needs a bias of [\(weight.shape.first ?? 0)], got \(describe(bias.shape))")
     }
     self.name = name
     self.geometry = geometry
@@ -45,10 +47,13 @@ public final class InferenceConv {
     guard weight.shape == self.weight.shape, bias.shape == self.bias.shape else {
       throw TensorError.shapeMismatch(
         op: name,
-        detail: "new weight \(describe(weight.shape)) / bias \(describe(bias.shape)) for \(describe(self.weight.shape)) / \(describe(self.bias.shape))")
+        detail:
+          "new weight \(describe(weight.shape)) / bias \(describe(bias.shape)) for \(describe(self.weight.shape)) / \(describe(self.bias.shape))"
+      )
     }
     guard (weight.dtype == .s8) == (quantization != nil) else {
-      throw TensorError.dtypeMismatch(op: name, detail: "s8 weights need int8 scales and fp32 weights none (got \(weight.dtype))")
+      throw TensorError.dtypeMismatch(
+        op: name, detail: "s8 weights need int8 scales and fp32 weights none (got \(weight.dtype))")
     }
     if let q = quantization, q.weightScales.count != outChannels {
       throw TensorError.shapeMismatch(
@@ -70,8 +75,10 @@ public final class InferenceConv {
         op: name, detail: "input \(describe(xs)) does not match weight \(describe(weight.shape))")
     }
     let g = geometry
-    let oh = ConvGeometry.convOutput(xs[2], kernel: kh, stride: g.stride.h, padding: g.padding.h, dilation: g.dilation.h)
-    let ow = ConvGeometry.convOutput(xs[3], kernel: kw, stride: g.stride.w, padding: g.padding.w, dilation: g.dilation.w)
+    let oh = ConvGeometry.convOutput(
+      xs[2], kernel: kh, stride: g.stride.h, padding: g.padding.h, dilation: g.dilation.h)
+    let ow = ConvGeometry.convOutput(
+      xs[3], kernel: kw, stride: g.stride.w, padding: g.padding.w, dilation: g.dilation.w)
     guard oh >= 1, ow >= 1 else {
       throw TensorError.shapeMismatch(op: name, detail: "input \(describe(xs)) is too small for a \(kh)x\(kw) kernel")
     }

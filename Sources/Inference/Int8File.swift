@@ -111,7 +111,8 @@ public enum Int8File {
       let shape = conv.weight.shape
       let bias = try Tensor(
         shape: [conv.outChannels],
-        values: finite(tensor("\(conv.name).bias", .f32, [conv.outChannels]).floats(), "\(conv.name).bias", positive: false))
+        values: finite(
+          tensor("\(conv.name).bias", .f32, [conv.outChannels]).floats(), "\(conv.name).bias", positive: false))
       guard r.int8 else {
         let w = try finite(tensor("\(conv.name).weight", .f32, shape).floats(), "\(conv.name).weight", positive: false)
         try conv.setWeights(Tensor(shape: shape, values: w), bias: bias, quantization: nil)

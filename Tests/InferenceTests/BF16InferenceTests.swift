@@ -8,7 +8,9 @@ import XCTest
 /// skips elsewhere with the reason; the refusal itself is checked everywhere else.
 final class BF16InferenceTests: XCTestCase {
   func testRefusedWithoutBF16() throws {
-    guard !Engine.isa.hasBF16 else { throw XCTSkip("this CPU has bf16 (ISA: \(Engine.isa)); the refusal cannot be tested") }
+    guard !Engine.isa.hasBF16 else {
+      throw XCTSkip("this CPU has bf16 (ISA: \(Engine.isa)); the refusal cannot be tested")
+    }
     let network = try InferenceNetwork(folding: smallModel(classes: 11))
     XCTAssertThrowsError(try network.useBF16()) { error in
       XCTAssertTrue("\(error)".contains("no bf16 support"), "\(error)")

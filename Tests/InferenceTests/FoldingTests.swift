@@ -23,9 +23,10 @@ final class FoldingTests: XCTestCase {
         eps: 1e-5))
   }
 
-  func check(_ name: ModelName, classes: Int, backbone: Backbone? = nil, shape: [Int], file: StaticString = #filePath,
-    line: UInt = #line) throws
-  {
+  func check(
+    _ name: ModelName, classes: Int, backbone: Backbone? = nil, shape: [Int], file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
     let model = try smallModel(name, classes: classes, backbone: backbone)
     let image = try testImages(shape, seed: UInt64(classes))
     let reference = try model(Variable(image)).value.toArray()

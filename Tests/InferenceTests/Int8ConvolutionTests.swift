@@ -58,7 +58,8 @@ final class Int8ConvolutionTests: XCTestCase {
                   let iy = y0 * t.stride - t.pad + ky
                   let ix = x0 * t.stride - t.pad + kx
                   guard iy >= 0, iy < t.h, ix >= 0, ix < t.w else { continue }
-                  acc += inputValues[((b * t.c + ic) * t.h + iy) * t.w + ix]
+                  acc +=
+                    inputValues[((b * t.c + ic) * t.h + iy) * t.w + ix]
                     * Int(weights[((oc * t.c + ic) * t.k + ky) * t.k + kx])
                 }
               }
@@ -82,7 +83,8 @@ final class Int8ConvolutionTests: XCTestCase {
         }
       }
     }
-    XCTAssertLessThanOrEqual(offByOne, got.count / 200, "\(offByOne) of \(got.count) outputs off by one", file: file, line: line)
+    XCTAssertLessThanOrEqual(
+      offByOne, got.count / 200, "\(offByOne) of \(got.count) outputs off by one", file: file, line: line)
   }
 
   func testU8InputReLUQuantizedOutput() throws { try run(Case()) }

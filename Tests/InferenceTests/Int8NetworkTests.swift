@@ -9,7 +9,8 @@ import XCTest
 /// A whole small course net quantised after calibration, against its own fp32 logits.
 final class Int8NetworkTests: XCTestCase {
   /// Calibrated on 4 images, tested on others of a size not a multiple of 32.
-  func quantized(classes: Int, options: QuantizationOptions) throws -> (fp32: InferenceNetwork, int8: InferenceNetwork) {
+  func quantized(classes: Int, options: QuantizationOptions) throws -> (fp32: InferenceNetwork, int8: InferenceNetwork)
+  {
     let fp32 = try InferenceNetwork(folding: smallModel(classes: classes))
     let int8 = try InferenceNetwork(folding: smallModel(classes: classes))
     var calibration = Calibration()
@@ -55,8 +56,9 @@ final class Int8NetworkTests: XCTestCase {
       XCTAssertGreaterThanOrEqual(Double(agree) / Double(clear), 0.99, "\(classes) classes: \(agree)/\(clear)")
       let all = zip(a, b).filter { $0 == $1 }.count
       XCTAssertGreaterThanOrEqual(Double(all) / Double(a.count), 0.98, "\(classes) classes: \(all)/\(a.count)")
-      print("int8 vs fp32, \(classes) classes: relative L2 \(l2), argmax agreement \(agree)/\(clear) clear pixels, "
-        + "\(zip(a, b).filter { $0 == $1 }.count)/\(a.count) all pixels")
+      print(
+        "int8 vs fp32, \(classes) classes: relative L2 \(l2), argmax agreement \(agree)/\(clear) clear pixels, "
+          + "\(zip(a, b).filter { $0 == $1 }.count)/\(a.count) all pixels")
     }
   }
 
@@ -68,7 +70,8 @@ final class Int8NetworkTests: XCTestCase {
   }
 
   func temporaryFile(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("int8-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "int8-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
   }
 
   func testFileRoundTripGivesIdenticalLogits() throws {
@@ -77,7 +80,8 @@ final class Int8NetworkTests: XCTestCase {
     let url = temporaryFile("round.int8.safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
     try Int8File.save(
-      int8, calibration: .init(options: QuantizationOptions(keepFirst: true, keepScore: true, method: .entropy), images: 4),
+      int8,
+      calibration: .init(options: QuantizationOptions(keepFirst: true, keepScore: true, method: .entropy), images: 4),
       to: url)
     XCTAssertTrue(Int8File.isInt8(path: url.path))
     let loaded = try Int8File.load(WeightFile.open(url))
@@ -92,7 +96,8 @@ final class Int8NetworkTests: XCTestCase {
     let url = temporaryFile("good.int8.safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
     try Int8File.save(
-      int8, calibration: .init(options: QuantizationOptions(keepFirst: false, keepScore: true, method: .minmax), images: 4),
+      int8,
+      calibration: .init(options: QuantizationOptions(keepFirst: false, keepScore: true, method: .minmax), images: 4),
       to: url)
     let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
     let conv = int8.convolutions[1].name
@@ -110,7 +115,8 @@ final class Int8NetworkTests: XCTestCase {
     t["\(conv).weight_scale"] = nil
     try expectRefused("missing weight scales", t, metadata, mentions: "\(conv).weight_scale")
     t = tensors
-    t["\(conv).weight"] = HostArray(shape: tensors["\(conv).weight"]!.shape, floats: try tensors["\(conv).weight"]!.floats())
+    t["\(conv).weight"] = HostArray(
+      shape: tensors["\(conv).weight"]!.shape, floats: try tensors["\(conv).weight"]!.floats())
     try expectRefused("fp32 weights where int8 recorded", t, metadata, mentions: "\(conv).weight")
     t = tensors
     t["\(conv).weight_scale"] = HostArray(
@@ -121,10 +127,12 @@ final class Int8NetworkTests: XCTestCase {
     t["extra.weight"] = HostArray(shape: [1], floats: [1])
     try expectRefused("unknown tensor", t, metadata, mentions: "extra.weight")
     var m = metadata
-    m[Int8File.layersKey] = metadata[Int8File.layersKey]!.replacingOccurrences(of: "\"inputScale\":", with: "\"inputScale\":-")
+    m[Int8File.layersKey] = metadata[Int8File.layersKey]!.replacingOccurrences(
+      of: "\"inputScale\":", with: "\"inputScale\":-")
     try expectRefused("negative input scale", tensors, m, mentions: "input scale")
     m = metadata
-    m[ModelWeights.configKey] = metadata[ModelWeights.configKey]!.replacingOccurrences(of: "\"classes\":11", with: "\"classes\":21")
+    m[ModelWeights.configKey] = metadata[ModelWeights.configKey]!.replacingOccurrences(
+      of: "\"classes\":11", with: "\"classes\":21")
     try expectRefused("config of another class count", tensors, m, mentions: "score")
     m = metadata
     m[Int8File.formatKey] = nil

@@ -23,8 +23,7 @@ func smallModel(
   }
   // Score layers and deconvolutions start at zero or bilinear: random values make every class
   // logit depend on the backbone, so the comparisons cover all of it.
-  for p in model.parameters where p.name.hasPrefix("score") || p.name.hasPrefix("pool") || p.name.hasPrefix("up")
-  {
+  for p in model.parameters where p.name.hasPrefix("score") || p.name.hasPrefix("pool") || p.name.hasPrefix("up") {
     for i in 0..<p.value.count { p.value.floats[i] = (rng.nextUnitFloat() - 0.5) * 0.3 }
   }
   model.setTraining(false)
