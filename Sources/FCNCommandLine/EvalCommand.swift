@@ -75,6 +75,7 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
   }
   if Int8File.isInt8(path: path!) {
     let network = try Int8File.load(WeightFile.open(URL(fileURLWithPath: path!)))
+    if let run { try checkInt8Matches(network.config, run: run, file: path!) }
     return LoadedModel(model: network.model, trainOptions: trainOptions, predictor: network)
   }
   let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))

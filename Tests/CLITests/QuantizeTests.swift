@@ -82,6 +82,20 @@ final class QuantizeTests: XCTestCase {
     try SafeTensors.write(tensors, metadata: m, to: other)
     try expectExit1(other, "another class count", mentions: "needs")
 
+    // --run R with an int8 file quantised from another model than R's.
+    let run = dir.appendingPathComponent("run")
+    try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+    try "{\"model\": \(m["fcn.config"]!)}".write(
+      to: run.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+    let r = try FCNExecutable.run(
+      [
+        "predict", "--run", run.path, "--weights", int8.path, "--input", img.path, "--output",
+        dir.appendingPathComponent("o").path,
+      ],
+      outputIn: dir)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("was not quantised from"), r.stderr)
+
     // Quantising an int8 file again is refused, and nothing is written.
     let again = dir.appendingPathComponent("again.int8.safetensors")
     let q = try FCNExecutable.run(
