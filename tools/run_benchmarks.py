@@ -93,7 +93,7 @@ def int8_section(args, machine, torch):
         "swift-fcn's three engines run interleaved step by step in one process (`fcn bench --mode infer",
         "--precision int8`): graph = the training graph in eval mode (inference before issue 17), folded =",
         "BatchNorm folded into the convolutions (what `fcn eval|predict` run now), int8 = that network",
-        "quantised (percentile scales from 4 synthetic images; first convolution and score layers fp32).",
+        "quantised (percentile scales from 4 synthetic images, every convolution int8).",
         "img/s: median over rounds (fp32 columns with their % of the fp32 3x3-conv limit); int8/folded: median",
         "of the per-round ratios (min..max); GOP/s: int8's multiply-adds x2 per second.",
         "",

@@ -43,6 +43,8 @@ struct BenchCommand: ParsableCommand {
   @Flag(
     help: "--mode infer: also time the training graph in eval mode (BatchNorm not folded), as inference ran before.")
   var unfolded = false
+  @Option(help: "--precision int8: layers kept fp32 (first, score, first,score or none), as fcn quantize.")
+  var keepFp32 = "none"
   @Option(
     help:
       "For --mode train: when SGD updates each weight: immediate (as soon as backward has its gradient, so no gradient is kept per parameter; what fcn train does) or after-backward."

@@ -27,6 +27,7 @@ struct InferenceBenchmark {
   var engines: [InferenceEngine]
   /// Synthetic calibration images for int8 (random normal pixels, the spread of normalised photos).
   var calibrationImages = 4
+  var quantization = QuantizationOptions.recommended
 
   struct Result {
     var engine: InferenceEngine
@@ -55,8 +56,7 @@ struct InferenceBenchmark {
         let network = try InferenceNetwork(folding: model)
         var calibration = Calibration()
         for _ in 0..<calibrationImages { try calibration.observe(network, image: image(1)) }
-        quantized = try network.quantize(
-          calibration, options: QuantizationOptions(keepFirst: true, keepScore: true, method: .percentile))
+        quantized = try network.quantize(calibration, options: quantization)
         runs.append((engine, { _ = try network(Variable(x)) }))
       }
     }
@@ -84,13 +84,16 @@ extension BenchCommand {
   func runInference(config: ModelConfig, height: Int, width: Int) throws {
     let engines: [InferenceEngine] =
       precision == .int8 ? [.graph, .folded, .int8] : unfolded ? [.graph, .folded] : [.folded]
-    let bench = InferenceBenchmark(
+    var bench = InferenceBenchmark(
       config: config, height: height, width: width, batch: batch, warmup: warmup, steps: steps, engines: engines)
+    let kept = try keptFP32Layers(keepFp32)
+    bench.quantization.keepFirst = kept.first
+    bench.quantization.keepScore = kept.score
     let (results, flops, quantized) = try bench.run()
     let limit = convolutionLimit(try ConvBenchmark(warmup: 2, repeats: 10).run(), mode: .infer)
     if !json && precision == .int8 {
       print(
-        "int8 layers: \(quantized.joined(separator: ", ")) (percentile scales from \(bench.calibrationImages) synthetic images)"
+        "int8 layers: \(quantized.joined(separator: ", ")) (\(bench.quantization.method.rawValue) scales from \(bench.calibrationImages) synthetic images)"
       )
     }
     for r in results {

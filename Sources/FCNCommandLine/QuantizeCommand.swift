@@ -28,11 +28,11 @@ struct QuantizeCommand: ParsableCommand {
   @Option(
     help:
       "How an activation's clipping threshold is chosen: minmax (largest value), percentile (99.99th), entropy (least KL divergence)."
-  ) var method = CalibrationMethod.percentile
+  ) var method = QuantizationOptions.recommended.method
   @Option(
     help:
       "Layers kept fp32: a comma-separated list of first (the first convolution, whose input is the signed image) and score (the convolutions without ReLU that produce class scores), or none."
-  ) var keepFp32 = "first,score"
+  ) var keepFp32 = "none"
   @Option(help: "The int8 model file to write (.safetensors).") var out: String
 
   func validate() throws {
@@ -43,17 +43,7 @@ struct QuantizeCommand: ParsableCommand {
     guard out.lowercased().hasSuffix(".safetensors") else {
       throw ValidationError("--out must name a .safetensors file, got '\(out)'")
     }
-    _ = try keptLayers()
-  }
-
-  /// (first, score) from --keep-fp32.
-  func keptLayers() throws -> (first: Bool, score: Bool) {
-    let parts = keepFp32.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-    if parts == ["none"] { return (false, false) }
-    guard !parts.isEmpty, parts.allSatisfy({ $0 == "first" || $0 == "score" }) else {
-      throw ValidationError("--keep-fp32 takes first, score, first,score or none, got '\(keepFp32)'")
-    }
-    return (parts.contains("first"), parts.contains("score"))
+    _ = try keptFP32Layers(keepFp32)
   }
 
   func run() throws {
@@ -81,7 +71,7 @@ struct QuantizeCommand: ParsableCommand {
       progress.update(calibration.images, fields: [:])
     }
     progress.finish()
-    let kept = try keptLayers()
+    let kept = try keptFP32Layers(keepFp32)
     let options = QuantizationOptions(keepFirst: kept.first, keepScore: kept.score, method: method)
     let int8 = try network.quantize(calibration, options: options)
     try Int8File.save(
@@ -91,4 +81,14 @@ struct QuantizeCommand: ParsableCommand {
       "quantised \(int8.count) of \(network.convolutions.count) convolutions to int8 (\(method.rawValue) scales from \(calibration.images) image\(calibration.images == 1 ? "" : "s")); fp32: \(fp32.isEmpty ? "none" : fp32.joined(separator: ", ")) → \(out)"
     )
   }
+}
+
+/// (first, score) from --keep-fp32: first, score, first,score or none.
+func keptFP32Layers(_ text: String) throws -> (first: Bool, score: Bool) {
+  let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+  if parts == ["none"] { return (false, false) }
+  guard !parts.isEmpty, parts.allSatisfy({ $0 == "first" || $0 == "score" }) else {
+    throw ValidationError("--keep-fp32 takes first, score, first,score or none, got '\(text)'")
+  }
+  return (parts.contains("first"), parts.contains("score"))
 }

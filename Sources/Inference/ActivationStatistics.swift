@@ -83,15 +83,16 @@ public struct ActivationStatistics: Sendable {
   }
 
   /// TensorRT's search: for each candidate bin count i ≥ levels, P = the first i bins with
-  /// everything beyond folded into the last, Q = P squeezed into `levels` equal groups and spread
-  /// back over P's non-empty bins; the i with the least KL(P‖Q) gives the threshold.
+  /// everything beyond folded into the last (what clipping at bin i does to the values), Q = the
+  /// first i bins without that tail squeezed into `levels` equal groups and spread back over the
+  /// non-empty bins (what quantisation keeps of them); the i with the least KL(P‖Q), both
+  /// normalised, gives the threshold. Building Q without the tail is what makes clipping cost:
+  /// from P it would make the smallest i (one bin per level) lossless and always win.
   private func entropyThreshold(levels: Int) -> Float {
     let used = min(Self.bins, Int((maxAbs / range * Float(Self.bins)).rounded(.up)))
     guard used > levels else { return maxAbs }
-    let total = histogram.reduce(0, +)
     var best = (divergence: Double.infinity, bins: used)
     var tail = histogram[used...].reduce(0, +)
-    // The zero bin holds a ReLU's many exact zeros; it is kept as it is (zero is exact in int8).
     for i in stride(from: used, through: levels, by: -1) {
       if i < used { tail += histogram[i] }
       var p = Array(histogram[0..<i])
@@ -103,20 +104,22 @@ public struct ActivationStatistics: Sendable {
         guard end > start else { continue }
         var sum = 0.0
         var nonEmpty = 0
-        for k in start..<end where p[k] > 0 {
-          sum += p[k]
+        for k in start..<end where histogram[k] > 0 {
+          sum += histogram[k]
           nonEmpty += 1
         }
         guard nonEmpty > 0 else { continue }
-        for k in start..<end where p[k] > 0 { q[k] = sum / Double(nonEmpty) }
+        for k in start..<end where histogram[k] > 0 { q[k] = sum / Double(nonEmpty) }
       }
+      let pTotal = p.reduce(0, +)
+      let qTotal = q.reduce(0, +)
+      guard pTotal > 0, qTotal > 0 else { continue }
       var divergence = 0.0
       for k in 0..<i where p[k] > 0 {
-        guard q[k] > 0 else {
-          divergence = .infinity
-          break
-        }
-        divergence += p[k] / total * log((p[k] / total) / (q[k] / total))
+        // A bin only the tail fills (Q has nothing there) costs as if Q held a tiny amount.
+        let pk = p[k] / pTotal
+        let qk = max(q[k] / qTotal, 1e-12)
+        divergence += pk * log(pk / qk)
       }
       if divergence < best.divergence { best = (divergence, i) }
     }

@@ -59,7 +59,7 @@ final class QuantizationRoundTripTests: XCTestCase {
 
   func testCalibrationMethodsOrderThresholds() {
     // 10000 values uniform in [0, 1) and one outlier at 50: min-max follows the outlier,
-    // the percentile and entropy methods do not.
+    // the percentile method does not.
     var stats = ActivationStatistics()
     var rng = Xoshiro256(seed: 2)
     var values = (0..<10000).map { _ in rng.nextUnitFloat() }
@@ -68,11 +68,16 @@ final class QuantizationRoundTripTests: XCTestCase {
     XCTAssertEqual(stats.scale(.minmax), 50 / 255, accuracy: 1e-6)
     XCTAssertLessThan(stats.scale(.percentile), 1.1 / 255)
     XCTAssertGreaterThan(stats.scale(.percentile), 0.9 / 255)
-    // Entropy calibration never clips below `levels` of its 2048 bins (here 255/2048 of 50 ≈ 6.2):
-    // still far below the outlier, above the bulk.
-    XCTAssertLessThan(stats.scale(.entropy), 10.0 / 255)
+    // Entropy calibration sees the bulk in only ~41 of its 2048 bins here, too coarse to show
+    // quantisation error inside it, so it may keep the outlier; it never goes above min-max.
+    XCTAssertLessThanOrEqual(stats.scale(.entropy), stats.scale(.minmax))
     XCTAssertGreaterThan(stats.scale(.entropy), 1.0 / 255)
     XCTAssertFalse(stats.isSigned)
+    // Without the outlier nothing should clip much: the entropy threshold stays near the top of
+    // the uniform range (a search that does not charge for clipping picks 255/2048 of it).
+    var uniform = ActivationStatistics()
+    values.dropLast().withUnsafeBufferPointer { uniform.observe($0) }
+    XCTAssertGreaterThan(uniform.scale(.entropy), 0.8 / 255)
     // Observed in two parts with a growing range, the histogram counts everything once.
     var split = ActivationStatistics()
     values[0..<100].withUnsafeBufferPointer { split.observe($0) }
