@@ -68,6 +68,30 @@ public final class InferenceConv {
   /// The convolution of `x` (fp32 or quantised; converted at the edge when this layer's
   /// precision differs): fp32 out, or u8 with the output scale for an int8 layer with one.
   public func callAsFunction(_ x: Activation) throws -> Activation {
+    try run(x, accumulatingInto: nil)
+  }
+
+  /// addend += this convolution of `x`, in place, as a oneDNN `sum` post-op (fp32 output only;
+  /// `addend` must have the output's shape and is returned).
+  public func callAsFunction(_ x: Activation, accumulatingInto addend: Tensor) throws -> Activation {
+    guard quantization?.outputScale == nil, addend.dtype == .f32, computeType == .f32 else {
+      throw TensorError.dtypeMismatch(op: name, detail: "a sum post-op needs an fp32 output, got \(addend.dtype)")
+    }
+    return try run(x, accumulatingInto: addend)
+  }
+
+  /// The output shape for an input of shape `xs`.
+  public func outputShape(_ xs: [Int]) -> [Int] {
+    let g = geometry
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    return [
+      xs[0], outChannels,
+      ConvGeometry.convOutput(xs[2], kernel: kh, stride: g.stride.h, padding: g.padding.h, dilation: g.dilation.h),
+      ConvGeometry.convOutput(xs[3], kernel: kw, stride: g.stride.w, padding: g.padding.w, dilation: g.dilation.w),
+    ]
+  }
+
+  private func run(_ x: Activation, accumulatingInto addend: Tensor?) throws -> Activation {
     let xs = x.tensor.shape
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
     guard xs.count == 4, xs[1] == weight.shape[1] else {
@@ -86,10 +110,14 @@ public final class InferenceConv {
     let srcType: DType = q?.inputType ?? computeType
     let dstType: DType = q.map { $0.outputScale != nil ? (fuseReLU ? .u8 : .s8) : .f32 } ?? computeType
     let yDims = [xs[0], o, oh, ow]
+    if let addend, addend.shape != yDims {
+      throw TensorError.shapeMismatch(
+        op: name, detail: "sum post-op into \(describe(addend.shape)), output is \(describe(yDims))")
+    }
     let key =
-      "iconv|\(describe(xs))|\(srcType)|\(describe(weight.shape))|\(weight.dtype)|\(g.stride)|\(g.padding)|\(g.dilation)|\(fuseReLU)|\(dstType)"
+      "iconv|\(addend.map { "sum:" + $0.desc.key } ?? "")|\(describe(xs))|\(srcType)|\(describe(weight.shape))|\(weight.dtype)|\(computeType)|\(g.stride)|\(g.padding)|\(g.dilation)|\(fuseReLU)|\(dstType)"
     let p = try PrimitiveCache.shared.get(key) {
-      try makePrimitive(srcDims: xs, srcType: srcType, dstDims: yDims, dstType: dstType)
+      try makePrimitive(srcDims: xs, srcType: srcType, dstDims: yDims, dstType: dstType, sumInto: addend?.desc)
     }
     let srcDesc = try p.desc(dnnl_query_src_md)
     let src: Activation
@@ -99,7 +127,7 @@ public final class InferenceConv {
       src = Activation(try (x.isQuantized ? x.dequantized() : x.tensor).reordered(to: srcDesc))
     }
     let wt = try blockedWeights(p.desc(dnnl_query_weights_md))
-    let y = try Tensor(desc: p.desc(dnnl_query_dst_md))
+    let y = try addend ?? Tensor(desc: p.desc(dnnl_query_dst_md))
     var args: [(Int32, Tensor)] = [
       (DNNL_ARG_SRC, src.tensor), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, y),
     ]
@@ -112,7 +140,9 @@ public final class InferenceConv {
     return Activation(y, scale: q?.outputScale)
   }
 
-  private func makePrimitive(srcDims: [Int], srcType: DType, dstDims: [Int], dstType: DType) throws -> Primitive {
+  private func makePrimitive(
+    srcDims: [Int], srcType: DType, dstDims: [Int], dstType: DType, sumInto: MemoryDesc?
+  ) throws -> Primitive {
     let int8 = quantization != nil
     var attr: dnnl_primitive_attr_t?
     try check(dnnl_primitive_attr_create(&attr), "create attributes")
@@ -125,17 +155,22 @@ public final class InferenceConv {
         try check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_DST, 0), "\(name): destination scale")
       }
     }
-    if fuseReLU {
+    if fuseReLU || sumInto != nil {
       var po: dnnl_post_ops_t?
       try check(dnnl_post_ops_create(&po), "create post-ops")
       defer { dnnl_post_ops_destroy(po) }
-      try check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_relu, 0, 0), "append ReLU post-op")
+      if sumInto != nil {
+        try check(dnnl_post_ops_append_sum(po, 1, 0, dnnl_data_type_undef), "append sum post-op")
+      }
+      if fuseReLU { try check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_relu, 0, 0), "append ReLU post-op") }
       try check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops")
     }
     let src = try MemoryDesc(srcDims, srcType, dnnl_format_tag_any)
-    let wt = try MemoryDesc(weight.shape, weight.dtype, dnnl_format_tag_any)
+    // bf16 compute takes bf16 weights (reordered once from the fp32 ones).
+    let wt = try MemoryDesc(weight.shape, int8 ? .s8 : computeType, dnnl_format_tag_any)
     let b = try MemoryDesc([outChannels], .f32, dnnl_a)
-    let dst = try MemoryDesc(dstDims, dstType, dnnl_format_tag_any)
+    // A sum post-op writes into the addend's storage, so the output takes its layout.
+    let dst = try sumInto ?? MemoryDesc(dstDims, dstType, dnnl_format_tag_any)
     let g = geometry
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     func right(_ out: Int, _ input: Int, _ k: Int, _ s: Int, _ d: Int, _ pl: Int) -> dnnl_dim_t {

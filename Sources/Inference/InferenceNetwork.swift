@@ -45,18 +45,25 @@ public final class InferenceNetwork: InferenceModel {
         i += 1
         continue
       }
-      var weight = try conv.weight.values
-      var bias = try conv.bias?.values ?? [Float](repeating: 0, count: conv.weight.shape[0])
+      guard conv.groups == 1 else {
+        throw FCNError.invalidConfig("\(node.name): grouped convolutions are not supported by the inference network")
+      }
+      // Unfolded weights are shared with the model rather than copied (the paper's fc6 alone
+      // is 400 MB); folded ones are new values.
+      var weight = conv.weight.value
+      var bias = try conv.bias?.value ?? Tensor.zeros(shape: [conv.weight.shape[0]])
       var relu = conv.fuseReLU
       var output = node.name
       var next = i + 1
       if next < nodes.count, let bn = nodes[next].op as? BatchNorm2D, nodes[next].inputs == [node.name],
-        readers[node.name] == 1, !relu, conv.groups == 1
+        readers[node.name] == 1, !relu
       {
         let folded = try foldBatchNorm(
-          weight: weight, outChannels: conv.weight.shape[0], bias: bias, gamma: bn.weight.values,
-          beta: bn.bias.values, mean: bn.stats.mean.toArray(), variance: bn.stats.variance.toArray(), eps: bn.eps)
-        (weight, bias) = folded
+          weight: weight.toArray(), outChannels: conv.weight.shape[0], bias: bias.toArray(),
+          gamma: bn.weight.values, beta: bn.bias.values, mean: bn.stats.mean.toArray(),
+          variance: bn.stats.variance.toArray(), eps: bn.eps)
+        weight = try Tensor(shape: conv.weight.shape, values: folded.weight)
+        bias = try Tensor(shape: [folded.bias.count], values: folded.bias)
         output = nodes[next].name
         next += 1
         if next < nodes.count, nodes[next].op is ReLUInPlace, nodes[next].inputs == [output],
@@ -67,12 +74,7 @@ public final class InferenceNetwork: InferenceModel {
           next += 1
         }
       }
-      guard conv.groups == 1 else {
-        throw FCNError.invalidConfig("\(node.name): grouped convolutions are not supported by the inference network")
-      }
-      let ic = try InferenceConv(
-        name: node.name, geometry: conv.geometry, weight: Tensor(shape: conv.weight.shape, values: weight),
-        bias: Tensor(shape: [bias.count], values: bias), fuseReLU: relu)
+      let ic = try InferenceConv(name: node.name, geometry: conv.geometry, weight: weight, bias: bias, fuseReLU: relu)
       convs.append(ic)
       steps.append(InferenceStep(name: node.name, output: output, inputs: inputs, kind: .conv(ic)))
       i = next
@@ -81,6 +83,7 @@ public final class InferenceNetwork: InferenceModel {
     if let lastNode = nodes.last, resolve(lastNode.name) != steps.last?.output {
       throw FCNError.invalidConfig("inference network: the graph's output \(lastNode.name) is not its last step")
     }
+    steps = fuseSkipSums(steps)
     var last: [String: Int] = [:]
     for (k, s) in steps.enumerated() { for input in s.inputs { last[input] = k } }
     self.steps = steps
@@ -93,6 +96,8 @@ public final class InferenceNetwork: InferenceModel {
   public var parameters: [Parameter] { [] }
 
   public var isInt8: Bool { convolutions.contains(where: \.isInt8) }
+  /// Skip additions done as a convolution's sum post-op so far (the tests check it happens).
+  public private(set) var fusedSums = 0
 
   /// bf16 compute for every fp32 convolution (activations between them stay bf16); refused
   /// where the CPU has no bf16 (AVX-512 BF16, AMX or AVX2-VNNI-2).
@@ -132,6 +137,8 @@ public final class InferenceNetwork: InferenceModel {
         try observe?(conv.name, out.tensor)
       case .node(let node):
         out = try run(node, inputs, image: imageVariable)
+      case .convSum(let conv, let crop, let sum):
+        out = try runConvSum(conv, crop: crop, sum: sum, input: inputs[0], addend: inputs[1], image: imageVariable)
       }
       for input in step.inputs where lastUse[input] == k { values[input] = nil }
       values[step.output] = out
@@ -139,6 +146,25 @@ public final class InferenceNetwork: InferenceModel {
     }
     guard let result else { throw FCNError.invalidConfig("inference network has no steps") }
     return result
+  }
+
+  /// addend + crop(conv(x)): when the crop keeps everything (the course nets and the compact
+  /// head, whose maps line up) the convolution adds its result into the addend's storage as a
+  /// oneDNN `sum` post-op, in one pass; otherwise conv, crop and add run one after the other.
+  private func runConvSum(
+    _ conv: InferenceConv, crop: GraphNode, sum: GraphNode, input: Activation, addend: Activation, image: Variable
+  ) throws -> Activation {
+    let a = addend.tensor
+    if let align = crop.op as? AlignCrop, align.offset == 0, !addend.isQuantized, a.dtype == .f32,
+      conv.outputShape(input.tensor.shape) == a.shape,
+      let fused = try? conv(input, accumulatingInto: a)
+    {
+      fusedSums += 1
+      return fused
+    }
+    let y = try conv(input)
+    let cropped = try run(crop, [y, addend], image: image)
+    return try run(sum, [addend, cropped], image: image)
   }
 
   /// A parameter-free or deconvolution node: max pooling keeps quantised bytes (max commutes
@@ -159,6 +185,8 @@ public struct InferenceStep {
   public enum Kind {
     case conv(InferenceConv)
     case node(GraphNode)
+    /// A skip: sum(addend, crop(conv(x), like: addend)), inputs [x, addend].
+    case convSum(InferenceConv, crop: GraphNode, sum: GraphNode)
   }
   /// The graph node it starts from (a convolution's own name).
   public let name: String
@@ -190,4 +218,31 @@ public func foldBatchNorm(
     b[c] = Float((Double(bias[c]) - Double(mean[c])) * s + Double(beta[c]))
   }
   return (w, b)
+}
+
+/// Rewrites each skip addition `Sum(a, AlignCrop(conv(x), like: a))` whose convolution (no ReLU)
+/// and crop feed nothing else into one `.convSum` step at the sum's place: the convolution can
+/// then add into `a` as a post-op. `a` must be read by nothing but the crop (for its size) and
+/// the sum, since the fused step writes into it.
+func fuseSkipSums(_ steps: [InferenceStep]) -> [InferenceStep] {
+  var readers: [String: Int] = [:]
+  for s in steps { for i in s.inputs { readers[i, default: 0] += 1 } }
+  var producer: [String: Int] = [:]
+  for (k, s) in steps.enumerated() { producer[s.output] = k }
+  var removed = Set<Int>()
+  var out = steps
+  for (k, step) in steps.enumerated() {
+    guard case .node(let sum) = step.kind, sum.op is Sum, step.inputs.count == 2 else { continue }
+    let (a, c) = (step.inputs[0], step.inputs[1])
+    guard let ck = producer[c], case .node(let crop) = steps[ck].kind, crop.op is AlignCrop,
+      steps[ck].inputs.count == 2, steps[ck].inputs[1] == a, readers[c] == 1,
+      let xk = producer[steps[ck].inputs[0]], case .conv(let conv) = steps[xk].kind, !conv.fuseReLU,
+      readers[steps[xk].output] == 1, readers[a] == 2
+    else { continue }
+    removed.formUnion([ck, xk])
+    out[k] = InferenceStep(
+      name: conv.name, output: step.output, inputs: [steps[xk].inputs[0], a],
+      kind: .convSum(conv, crop: crop, sum: sum))
+  }
+  return out.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
 }

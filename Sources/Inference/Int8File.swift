@@ -39,6 +39,12 @@ public enum Int8File {
   public static func isInt8(_ file: WeightFile) -> Bool { file.metadata[formatKey] == format }
 
   public static func save(_ network: InferenceNetwork, calibration: CalibrationRecord, to url: URL) throws {
+    // A BatchNorm left unfolded would need its running statistics too; the FCN graphs fold all.
+    for step in network.steps {
+      if case .node(let node) = step.kind, node.op is BatchNorm2D {
+        throw WeightIOError(file: url.path, "\(node.name): an unfolded BatchNorm cannot be stored in an int8 file")
+      }
+    }
     var tensors: [String: HostArray] = [:]
     var layers: [LayerRecord] = []
     for conv in network.convolutions {

@@ -54,12 +54,18 @@ extension InferenceNetwork {
   public func inputSource(of conv: InferenceConv) -> String? {
     var producer: [String: InferenceStep] = [:]
     for s in steps { producer[s.output] = s }
-    guard let step = steps.first(where: { if case .conv(let c) = $0.kind { return c === conv } else { return false } })
+    guard
+      let step = steps.first(where: {
+        switch $0.kind {
+        case .conv(let c), .convSum(let c, _, _): return c === conv
+        case .node: return false
+        }
+      })
     else { return nil }
     var name = step.inputs[0]
     while let p = producer[name] {
       switch p.kind {
-      case .conv(let c): return c.name
+      case .conv(let c), .convSum(let c, _, _): return c.name
       case .node(let node):
         if node.op is ImageInput { return "data" }
         guard node.op is MaxPool2D || node.op is PadToMultiple else { return nil }

@@ -24,7 +24,8 @@ final class FoldingTests: XCTestCase {
   }
 
   func check(
-    _ name: ModelName, classes: Int, backbone: Backbone? = nil, shape: [Int], file: StaticString = #filePath,
+    _ name: ModelName, classes: Int, backbone: Backbone? = nil, shape: [Int], fusedSums: Int = 0,
+    file: StaticString = #filePath,
     line: UInt = #line
   ) throws {
     let model = try smallModel(name, classes: classes, backbone: backbone)
@@ -35,6 +36,8 @@ final class FoldingTests: XCTestCase {
     XCTAssertEqual(folded.shape, [shape[0], classes, shape[2], shape[3]], file: file, line: line)
     let error = relativeError(try folded.value.toArray(), reference)
     XCTAssertLessThan(error, 1e-4, "\(name) \(classes) classes \(shape)", file: file, line: line)
+    // The skip additions whose maps line up ran as sum post-ops, once per pass.
+    XCTAssertEqual(network.fusedSums, fusedSums, "\(name): skip sums done as post-ops", file: file, line: line)
     // Folding must have removed every BatchNorm: no step runs one.
     for step in network.steps {
       if case .node(let node) = step.kind {
@@ -44,12 +47,12 @@ final class FoldingTests: XCTestCase {
   }
 
   func testCourseFCN8At11And21ClassesOddSizes() throws {
-    try check(.courseFCN8, classes: 11, shape: [2, 3, 45, 37])
-    try check(.courseFCN8, classes: 21, shape: [1, 3, 70, 33])
+    try check(.courseFCN8, classes: 11, shape: [2, 3, 45, 37], fusedSums: 2)
+    try check(.courseFCN8, classes: 21, shape: [1, 3, 70, 33], fusedSums: 2)
   }
 
   func testCourseFCN16And32() throws {
-    try check(.courseFCN16, classes: 21, shape: [1, 3, 50, 41])
+    try check(.courseFCN16, classes: 21, shape: [1, 3, 50, 41], fusedSums: 1)
     try check(.courseFCN32, classes: 11, shape: [1, 3, 33, 64])
   }
 
