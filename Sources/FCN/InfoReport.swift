@@ -36,6 +36,10 @@ public struct ModelInfo: Sendable {
   /// The same step when SGD updates each parameter during backward (`fcn train`'s default
   /// with SGD and --accumulate 1): no gradient per parameter, one transient for the largest.
   public var trainingBytesUpdatingDuringBackward: Int
+  /// The two training figures with `--recompute on`: only each recomputed segment's input (and
+  /// the activations outside the segments) kept, plus one segment's activations at a time.
+  public var trainingBytesRecomputing: Int
+  public var trainingBytesRecomputingDuringBackward: Int
   /// Plain-words notes on the geometry (pad 100, 7×7 fc6, the course code's failure sizes).
   public var notes: [String]
 }
@@ -83,6 +87,8 @@ public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 
     forwardFLOPs: rows.reduce(0) { $0 + $1.flops },
     weightBytes: memory.weights, inferenceBytes: memory.inference, trainingBytes: memory.training,
     trainingBytesUpdatingDuringBackward: memory.trainingDuringBackward,
+    trainingBytesRecomputing: memory.recomputing,
+    trainingBytesRecomputingDuringBackward: memory.recomputingDuringBackward,
     notes: geometryNotes(config, model: model, height: height, width: width))
 }
 
@@ -93,11 +99,13 @@ public func modelInfo(of model: FCNModel, height: Int, width: Int, batch: Int = 
 /// and its blocked weight gradient). Checked against the buffer pool's high-water mark after two steps (full fcn8s at 375×500:
 /// estimate within 15% of it; see ModelInfoMemoryTests).
 private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
-  weights: Int, inference: Int, training: Int, trainingDuringBackward: Int, trainableParameters: Int
+  weights: Int, inference: Int, training: Int, trainingDuringBackward: Int, recomputing: Int,
+  recomputingDuringBackward: Int, trainableParameters: Int
 ) {
   let block = Engine.isa.hasAVX512 ? 16 : 8
   func blocked(_ s: [Int]) -> Int { 4 * s[0] * ((s[1] + block - 1) / block * block) * s[2] * s[3] }
   var kept = 0
+  var keptByNode: [Int] = []
   var largest = 0
   var inferenceBytes: [Int] = []
   var shapes: [String: [Int]] = [:]
@@ -106,33 +114,40 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
     let bytes = blocked(row.outputShape)
     let m = node.op.memory(outputBytes: bytes, inputs: node.inputs.map { shapes[$0]! }, output: row.outputShape)
     kept += m.training
+    keptByNode.append(m.training)
     largest = max(largest, m.training > 0 ? bytes : 0)
     inferenceBytes.append(m.inference)
   }
-  // Inference: the buffer pool keeps every freed buffer for a later request of exactly the
-  // same byte size, so replay the pass against a model of it: per node, the blocked weight
-  // copy, then the output; the copy is released, and so is each input after its last reader.
+  // Inference: replay the pass against the buffer pool's policy (`BufferPool.fit`: an idle
+  // buffer of the same size, else one up to 8× larger, else a fresh one): per node, the blocked
+  // weight copy, then the output; the copy is released, and so is each input after its last
+  // reader, each under the size it was given.
   var lastUse: [String: Int] = [:]
   for (i, n) in model.nodes.enumerated() { for input in n.inputs { lastUse[input] = i } }
   var free: [Int: Int] = [:]
   var held = 0
-  func take(_ bytes: Int) {
-    guard bytes > 0 else { return }
-    if let n = free[bytes], n > 0 { free[bytes] = n - 1 } else { held += bytes }
+  func take(_ bytes: Int) -> Int {
+    guard bytes > 0 else { return 0 }
+    let want = (bytes + 63) & ~63
+    guard let size = BufferPool.fit(want, idle: free.keys) else {
+      held += want
+      return want
+    }
+    free[size] = free[size]! > 1 ? free[size]! - 1 : nil
+    return size
   }
   func give(_ bytes: Int) { if bytes > 0 { free[bytes, default: 0] += 1 } }
+  var outputHeld: [String: Int] = [:]
   for (i, n) in model.nodes.enumerated() {
     let weightCopy =
       n.op.layer.map { l -> Int in
         if l is BatchNorm2D { return 0 }
         return 4 * (l.parameters.first?.value.count ?? 0)
       } ?? 0
-    take(weightCopy)
-    take(inferenceBytes[i])
-    give(weightCopy)
-    for input in n.inputs where lastUse[input] == i {
-      give(inferenceBytes[model.nodes.firstIndex { $0.name == input }!])
-    }
+    let copy = take(weightCopy)
+    outputHeld[n.name] = take(inferenceBytes[i])
+    give(copy)
+    for input in n.inputs where lastUse[input] == i { give(outputHeld[input]!) }
   }
   // Only the layers the forward pass runs get blocked copies, gradients and momentum (the
   // course class also owns modules its forward never calls, e.g. FCN-16's upsample8).
@@ -148,12 +163,17 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   let inference = weights + held
   // Training: weights, gradients and momentum; the largest layer's blocked weight copy (made
   // afresh in forward and backward, not kept) and its blocked weight gradient; activations kept for backward, the loss's
-  // two logits-sized buffers and the gradients in flight around the biggest layer (dy, the fused
-  // ReLU's dy, dx, a layout copy, the pool's dx); +10% for the pool's exact-size buckets.
-  let activations = (kept + 2 * logits + 5 * largest) * 11 / 10
+  // two logits-sized buffers and the gradients in flight around the biggest layer (dy, dx, the
+  // fused ReLU's dy: three, since the pool lets a request take a larger idle buffer, five when it
+  // took exact sizes only); +10% for what the pool holds idle between sizes.
+  let activations = (kept + 2 * logits + 3 * largest) * 11 / 10
   let training = weights + 2 * 4 * usedTrainable + 2 * largestLayer + activations
   let duringBackward = training - 4 * usedTrainable + largestLayer
-  return (weights, inference, training, duringBackward, trainable)
+  // Recomputing: a segment's activations but its output live only while it runs (forward,
+  // then its replay in backward), one segment at a time.
+  let inner = model.segments.map { seg in seg.dropLast().reduce(0) { $0 + keptByNode[$1] } }
+  let saved = (inner.reduce(0, +) - (inner.max() ?? 0)) * 11 / 10
+  return (weights, inference, training, duringBackward, training - saved, duringBackward - saved, trainable)
 }
 
 /// `fcn info` as text.

@@ -27,6 +27,16 @@ public final class FCNModel: SegmentationModel {
   /// For each node, the index of the last node that reads it: activations are released as soon
   /// as nothing needs them (the tape keeps what backward needs on its own).
   private let lastUse: [Int]
+  private let position: [String: Int]
+  /// The stretches `recomputesInBackward` recomputes: each VGG block, from the node after the
+  /// previous block's pool (or after the input) to its own pool, read from outside only through
+  /// that pool and reading only what comes before it, with no dropout inside.
+  public let segments: [ClosedRange<Int>]
+  /// Activation checkpointing (`fcn train --recompute on`): in training, keep only each
+  /// segment's input for backward and run the segment again there. Same results bit for bit,
+  /// one more forward of the backbone per step, the backbone's activations alive one block at
+  /// a time.
+  public var recomputesInBackward = false
 
   /// `randomInit: false` leaves every weight zero (bilinear deconvs aside): for weights about
   /// to be loaded, or for `fcn info`, without drawing a hundred million random numbers.
@@ -54,6 +64,8 @@ public final class FCNModel: SegmentationModel {
     for (i, n) in nodes.enumerated() { for input in n.inputs { last[position[input]!] = i } }
     last[nodes.count - 1] = nodes.count  // the output is kept
     lastUse = last
+    self.position = position
+    segments = recomputableSegments(nodes, position: position)
   }
 
   public var classes: Int { config.classes }
@@ -75,9 +87,31 @@ public final class FCNModel: SegmentationModel {
         "\(config.name): input must be [N, \(config.inputChannels), H, W] with N, H, W ≥ 1, got \(describe(xs))")
     }
     var values = [Variable?](repeating: nil, count: nodes.count)
-    var position: [String: Int] = [:]
-    for (i, node) in nodes.enumerated() {
-      position[node.name] = i
+    try run(0...0, on: &values, image: x)
+    var i = 1
+    while i < nodes.count {
+      if recomputesInBackward, Tape.current != nil, let segment = segments.first(where: { $0.lowerBound == i }) {
+        values[segment.upperBound] = try recomputedInBackward(values[i - 1]!) { [unowned self] input in
+          var local = [Variable?](repeating: nil, count: nodes.count)
+          local[segment.lowerBound - 1] = input
+          try run(segment, on: &local, image: x)
+          return local[segment.upperBound]!
+        }
+        if lastUse[i - 1] <= segment.upperBound { values[i - 1] = nil }
+        i = segment.upperBound + 1
+      } else {
+        try run(i...i, on: &values, image: x)
+        i += 1
+      }
+    }
+    return values[nodes.count - 1]!
+  }
+
+  /// Runs the nodes of `range` on the values computed so far, releasing each input after its
+  /// last reader.
+  private func run(_ range: ClosedRange<Int>, on values: inout [Variable?], image x: Variable) throws {
+    for i in range {
+      let node = nodes[i]
       let inputs = node.inputs.map { values[position[$0]!]! }
       values[i] = try node.op.run(inputs, node: node, image: x)
       for input in node.inputs where lastUse[position[input]!] == i {
@@ -88,9 +122,26 @@ public final class FCNModel: SegmentationModel {
         if value.recompute != nil, !values.contains(where: { $0?.value === value }) { value.release() }
       }
     }
-    return values[nodes.count - 1]!
   }
 }
 
 /// Builds the model a configuration describes.
 public func makeModel(_ config: ModelConfig) throws -> FCNModel { try FCNModel(config) }
+
+/// The segments `FCNModel.recomputesInBackward` may recompute (see there).
+func recomputableSegments(_ nodes: [GraphNode], position: [String: Int]) -> [ClosedRange<Int>] {
+  var segments: [ClosedRange<Int>] = []
+  var start = 1
+  for (end, node) in nodes.enumerated() where end >= start && node.op is MaxPool2D {
+    let range = start...end
+    start = end + 1
+    let inside = range.allSatisfy { i in
+      !(nodes[i].op is Dropout2D) && nodes[i].inputs.allSatisfy { (range.lowerBound - 1..<i).contains(position[$0]!) }
+    }
+    let readOutside = nodes.indices.contains { j in
+      !range.contains(j) && nodes[j].inputs.contains { range.lowerBound..<range.upperBound ~= position[$0]! }
+    }
+    if inside && !readOutside && range.count > 1 { segments.append(range) }
+  }
+  return segments
+}

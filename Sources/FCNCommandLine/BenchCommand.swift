@@ -49,6 +49,8 @@ struct BenchCommand: ParsableCommand {
     help:
       "For --mode train: when SGD updates each weight: immediate (as soon as backward has its gradient, so no gradient is kept per parameter; what fcn train does) or after-backward."
   ) var update = WeightUpdateTiming.immediate
+  @Flag(help: "For --mode train: recompute each VGG block in backward, as fcn train --recompute on does.")
+  var recompute = false
   @Flag(help: "Print JSON only.") var json = false
 
   /// Classes when --classes is not given (VOC's 21).
@@ -105,7 +107,7 @@ struct BenchCommand: ParsableCommand {
     guard precision != .int8 else { throw ValidationError("--precision int8 is for --mode infer") }
     let bench = ModelBenchmark(
       config: config, height: s.height, width: s.width, batch: batch, mode: mode, warmup: warmup, steps: steps,
-      immediateUpdate: update == .immediate)
+      immediateUpdate: update == .immediate, recompute: recompute)
     let result = try bench.run()
     // The limit is measured after the model so that the peak RSS reported is the model's own.
     let limit = convolutionLimit(try ConvBenchmark(warmup: 2, repeats: 10).run(), mode: mode)

@@ -24,6 +24,7 @@ extension Backbone: ExpressibleByArgument {
 extension Head: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension RecomputeMode: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension BenchPrecision: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}

@@ -21,6 +21,8 @@ struct ModelBenchmark {
   /// Train mode: update each parameter as soon as its gradient is complete (`ImmediateUpdate`,
   /// what `fcn train` does with SGD and --accumulate 1) or after the whole backward pass.
   var immediateUpdate = true
+  /// Train mode: recompute each VGG block in backward (`fcn train --recompute on`).
+  var recompute = false
 
   struct Result {
     var stepSeconds: Spread
@@ -38,6 +40,7 @@ struct ModelBenchmark {
     let forward = Double(try modelInfo(config: config, height: height, width: width, batch: batch).forwardFLOPs)
     let model = try FCNModel(config)
     model.setTraining(mode == .train)
+    model.recomputesInBackward = recompute
     var rng = Xoshiro256(seed: 1)
     let pixels = (0..<(batch * 3 * height * width)).map { _ in rng.nextUnitFloat() * 2 - 1 }
     let image = try Tensor(shape: [batch, 3, height, width], values: pixels)

@@ -67,6 +67,10 @@ struct TrainArguments: ParsableArguments {
   var scaleJitter = formatRange(TrainOptions.defaultScaleJitter)
   @Flag(inversion: .prefixedNo, help: "Flip training images horizontally at random (half of them).") var flip = true
   @Flag(help: "Warn about and skip bad samples instead of stopping.") var skipBad = false
+  @Option(
+    help:
+      "Activation checkpointing: on keeps only each VGG block's input for backward and runs the block again there (far less memory, one more backbone forward per step, the same weights bit for bit); auto does so only when the ordinary step would not fit in memory."
+  ) var recompute = RecomputeMode.auto
 
   func resolve(_ model: ModelOptions) throws -> (TrainOptions, ModelConfig, RunFolder) {
     var o = TrainOptions()
@@ -79,6 +83,7 @@ struct TrainArguments: ParsableArguments {
     (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
     (o.scaleJitter, o.flip) = (try parseRange(scaleJitter, option: "--scale-jitter"), flip)
+    o.recompute = recompute
     try o.validate()
     o.images = images
     let trainSet = try openDataset(

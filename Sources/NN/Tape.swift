@@ -10,8 +10,13 @@ public final class Tape {
   public internal(set) static var current: Tape?
 
   private var entries: [() throws -> Void] = []
+  /// Whether recording a parameter's use counts it for an `ImmediateUpdate`; false for the
+  /// scratch pass of a recomputed segment, whose tape is thrown away unreplayed.
+  let countsUses: Bool
 
-  public init() {}
+  public init() { countsUses = true }
+
+  init(countingUses: Bool) { countsUses = countingUses }
 
   public var count: Int { entries.count }
 
@@ -54,6 +59,8 @@ public final class Tape {
 /// one part of its gradient.
 func recording(_ inputs: Variable?...) -> Tape? {
   guard let tape = Tape.current, inputs.contains(where: { $0?.requiresGrad == true }) else { return nil }
-  for case let p as Parameter in inputs where p.immediate != nil && p.requiresGrad { p.pendingUses += 1 }
+  for case let p as Parameter in inputs where tape.countsUses && p.immediate != nil && p.requiresGrad {
+    p.pendingUses += 1
+  }
   return tape
 }

@@ -13,6 +13,8 @@ public struct TrainingCapacity: Sendable {
     case sgdKeepingGradients = "sgd, gradients kept (--accumulate/--clip-norm)"
     /// Adam/AdamW: two slots per weight, gradients kept.
     case adam = "adam/adamw"
+    /// The default SGD path with each VGG block recomputed in backward (--recompute on).
+    case recomputing = "sgd, updated during backward, --recompute on"
   }
 
   public var mode: Mode
@@ -35,6 +37,8 @@ public struct TrainingCapacity: Sendable {
           (one.trainingBytesUpdatingDuringBackward, two.trainingBytesUpdatingDuringBackward, 1)
         case .sgdKeepingGradients: (one.trainingBytes, two.trainingBytes, 1)
         case .adam: (one.trainingBytes, two.trainingBytes, 2)
+        case .recomputing:
+          (one.trainingBytesRecomputingDuringBackward, two.trainingBytesRecomputingDuringBackward, 1)
         }
       let perImage = Double(model2 - model1) + loaderPerImage
       let fixed = Double(model1) - Double(model2 - model1) + slots * weights

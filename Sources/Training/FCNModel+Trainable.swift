@@ -15,12 +15,15 @@ extension FCNModel: TrainableModel {
     }
   }
 
+  public var canRecompute: Bool { !segments.isEmpty }
+
   var dropoutLayers: [Dropout2D] {
     nodes.compactMap { $0.op as? Dropout2D }
   }
 
   public func trainingBytes(batch: Int, height: Int, width: Int) -> Int64 {
-    (try? modelInfo(of: self, height: height, width: width, batch: batch)).map { Int64($0.trainingBytes) }
-      ?? Int64.max
+    (try? modelInfo(of: self, height: height, width: width, batch: batch)).map {
+      Int64(recomputesInBackward ? $0.trainingBytesRecomputing : $0.trainingBytes)
+    } ?? Int64.max
   }
 }

@@ -35,6 +35,8 @@ public struct TrainOptions: Codable, Equatable {
   public var scaleJitter: ClosedRange<Double> = TrainOptions.defaultScaleJitter
   /// Flip each training image horizontally with probability 1/2.
   public var flip = true
+  /// Activation checkpointing (see RecomputeMode).
+  public var recompute = RecomputeMode.auto
 
   public static let defaultScaleJitter: ClosedRange<Double> = 0.75...1.25
 
@@ -79,6 +81,7 @@ public struct TrainOptions: Codable, Equatable {
       try read(.scaleJitter, into: &scaleJitter)
     }
     try read(.flip, into: &flip)
+    try read(.recompute, into: &recompute)
   }
 
   /// The one check of the values that their types allow but training does not; each message

@@ -18,4 +18,16 @@ public protocol TrainableModel: InferenceModel {
   /// Bytes a training step needs at this batch and size (weights, gradients, activations kept
   /// for backward), without the optimiser's state; the memory planner adds that.
   func trainingBytes(batch: Int, height: Int, width: Int) -> Int64
+  /// Activation checkpointing (`--recompute`), for models that can; `trainingBytes` follows it.
+  var recomputesInBackward: Bool { get set }
+  var canRecompute: Bool { get }
+}
+
+extension TrainableModel {
+  /// Models without recomputable segments train the ordinary way whatever is asked.
+  public var recomputesInBackward: Bool {
+    get { false }
+    set {}
+  }
+  public var canRecompute: Bool { false }
 }

@@ -38,6 +38,7 @@ public final class Trainer {
     self.model = model
     self.modelConfig = modelConfig
     self.run = run
+    model.recomputesInBackward = options.recompute == .on
   }
 
   /// Trains until the step budget is spent or a stop is requested, then evaluates and writes
@@ -112,8 +113,19 @@ public final class Trainer {
   func plan(_ trainSet: SegmentationDataset) throws {
     let o = options
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
-    let estimate = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
+    var estimate = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
     guard estimate > memoryLimits.availableBytes else { return }
+    if o.recompute == .auto && model.canRecompute {
+      model.recomputesInBackward = true
+      let recomputing = memoryEstimate(batch: o.batch, height: size.height, width: size.width)
+      if recomputing <= memoryLimits.availableBytes {
+        say(
+          "memory: a step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)), more than the \(formatBytes(memoryLimits.availableBytes)) available; recomputing each VGG block in backward (--recompute auto) it needs about \(formatBytes(recomputing))"
+        )
+        return
+      }
+      estimate = recomputing
+    }
     // The largest smaller batch that fits. The estimate grows with the batch, so bisect: each
     // estimate walks the whole model, and counting down from an absurd --batch 100000 took 25 s.
     var fits = 0
@@ -142,6 +154,13 @@ public final class Trainer {
         advice.append("--crop \(h)x\(w) at --batch \(o.batch)")
         break
       }
+    }
+    if o.recompute == .off && model.canRecompute {
+      model.recomputesInBackward = true
+      if memoryEstimate(batch: o.batch, height: size.height, width: size.width) <= memoryLimits.availableBytes {
+        advice.append("--recompute on (or auto)")
+      }
+      model.recomputesInBackward = false
     }
     if Engine.isa.hasBF16 { advice.append("--precision bf16") }
     throw TrainingError.memory(

@@ -11,7 +11,12 @@ final class CapacityTests: XCTestCase {
     let loaderPerImage = Int64(3 * h * w * (3 * 4 + 4 + 3))
     func direct(_ b: Int, _ mode: TrainingCapacity.Mode) throws -> Int64 {
       let info = try modelInfo(config: config, height: h, width: w, batch: b)
-      let model = mode == .updateDuringBackward ? info.trainingBytesUpdatingDuringBackward : info.trainingBytes
+      let model =
+        switch mode {
+        case .updateDuringBackward: info.trainingBytesUpdatingDuringBackward
+        case .recomputing: info.trainingBytesRecomputingDuringBackward
+        case .sgdKeepingGradients, .adam: info.trainingBytes
+        }
       let slots: Int64 = mode == .adam ? 2 : 1
       return Int64(model) + slots * Int64(info.weightBytes) + Int64(b) * loaderPerImage
     }
@@ -24,6 +29,6 @@ final class CapacityTests: XCTestCase {
       }
     }
     let none = try TrainingCapacity.estimate(config: config, height: h, width: w, available: 1 << 20)
-    XCTAssertEqual(none.map(\.largestBatch), [0, 0, 0], "1 MiB fits no step")
+    XCTAssertEqual(none.map(\.largestBatch), [0, 0, 0, 0], "1 MiB fits no step")
   }
 }

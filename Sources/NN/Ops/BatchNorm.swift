@@ -50,7 +50,7 @@ public func batchNorm2d(
     (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
     (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
   ])
-  if training {
+  if training && !Recomputation.isReplaying {
     let n = Float(xs[0] * xs[2] * xs[3])
     let unbias = n > 1 ? n / (n - 1) : 1
     for i in 0..<c {

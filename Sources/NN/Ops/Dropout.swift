@@ -7,6 +7,9 @@ import Tensor
 public func dropout2d(_ x: Variable, p: Float, training: Bool, rng: inout Xoshiro256) throws -> Variable {
   guard p >= 0, p < 1 else { throw TensorError.unsupported("dropout2d: p must be in [0, 1), got \(p)") }
   guard training, p > 0 else { return x }
+  guard !Recomputation.isReplaying else {
+    throw TensorError.unsupported("dropout2d: cannot run inside a recomputed segment (the replay would draw new masks)")
+  }
   let xs = x.shape
   guard xs.count == 4 else {
     throw TensorError.shapeMismatch(op: "dropout2d", detail: "input \(describe(xs)) must be 4-D")
