@@ -92,8 +92,18 @@ public final class InferenceNetwork: InferenceModel {
   }
 
   public var classes: Int { config.classes }
-  /// Its weights are private prepared copies: nothing for a caller to keep or update.
-  public var parameters: [Parameter] { [] }
+  /// The parameters its graph nodes still use (the deconvolutions'): callers keep their blocked
+  /// copies between passes (`keepingInferenceCopies`, as eval and predict do). The convolutions'
+  /// weights are private prepared copies, blocked once, and not listed.
+  public var parameters: [Parameter] {
+    var seen = Set<ObjectIdentifier>()
+    var out: [Parameter] = []
+    for step in steps {
+      guard case .node(let node) = step.kind, let layer = node.op.layer else { continue }
+      for p in layer.parameters where seen.insert(ObjectIdentifier(p)).inserted { out.append(p) }
+    }
+    return out
+  }
 
   public var isInt8: Bool { convolutions.contains(where: \.isInt8) }
   /// Skip additions done as a convolution's sum post-op so far (the tests check it happens).

@@ -63,7 +63,7 @@ public enum Int8File {
       }
       tensors["\(conv.name).bias"] = HostArray(shape: conv.bias.shape, floats: try conv.bias.toArray())
     }
-    for p in otherParameters(network) { tensors[p.name] = HostArray(shape: p.shape, floats: try p.values) }
+    for p in network.parameters { tensors[p.name] = HostArray(shape: p.shape, floats: try p.values) }
     let encoder = JSONEncoder()
     let metadata = [
       formatKey: format,
@@ -146,7 +146,7 @@ public enum Int8File {
         quantization: ConvQuantization(
           weightScales: scales, inputScale: inputScale, inputType: type, outputScale: r.outputScale))
     }
-    for p in otherParameters(network) {
+    for p in network.parameters {
       let values = try finite(tensor(p.name, .f32, p.shape).floats(), p.name, positive: false)
       let t = try Tensor(shape: p.shape, values: values)
       try reorder(from: t, to: p.value)
@@ -155,17 +155,6 @@ public enum Int8File {
       throw WeightIOError(file: path, key: extra, "is not part of \(config.name)'s int8 model")
     }
     return network
-  }
-
-  /// Parameters outside the folded convolutions (the deconvolutions), each once.
-  static func otherParameters(_ network: InferenceNetwork) -> [Parameter] {
-    var seen = Set<ObjectIdentifier>()
-    var out: [Parameter] = []
-    for step in network.steps {
-      guard case .node(let node) = step.kind, let layer = node.op.layer else { continue }
-      for p in layer.parameters where seen.insert(ObjectIdentifier(p)).inserted { out.append(p) }
-    }
-    return out
   }
 }
 
