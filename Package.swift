@@ -27,13 +27,13 @@ let package = Package(
     .target(name: "SegMetrics"),
     // A trained net compiled for prediction: BatchNorm folded, fp32 or int8 (post-training
     // quantisation, calibration, the int8 file).
-    .target(name: "Inference", dependencies: ["CDNNL", "FCN", "NN", "Tensor", "WeightIO"]),
+    .target(name: "CompiledInference", dependencies: ["CDNNL", "FCN", "NN", "Tensor", "WeightIO"]),
     .target(name: "Training", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Training", "Inference", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+        "Training", "CompiledInference", "FCN", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -42,7 +42,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "SeededRandom", "Tensor", "TestSupport", "WeightIO"]),
     .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(
-      name: "InferenceTests", dependencies: ["CDNNL", "FCN", "Inference", "NN", "SeededRandom", "Tensor", "WeightIO"]),
+      name: "CompiledInferenceTests", dependencies: ["CDNNL", "CompiledInference", "FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FCN
 import Foundation
-import Inference
+import CompiledInference
 import SegData
 import Training
 

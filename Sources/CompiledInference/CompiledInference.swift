@@ -1,4 +1,4 @@
-// Inference: a trained FCN prepared for prediction only, in fp32 or int8.
+// CompiledInference: a trained FCN compiled for prediction only, in fp32 or int8.
 //
 // Owns: the inference network (InferenceNetwork: the FCN graph with each BatchNorm folded into
 // the convolution before it, conv + bias + ReLU as one oneDNN primitive, blocked weights

@@ -1,6 +1,6 @@
 import FCN
 import Foundation
-import Inference
+import CompiledInference
 import NN
 import Tensor
 import WeightIO

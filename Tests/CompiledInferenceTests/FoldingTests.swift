@@ -1,5 +1,5 @@
 import FCN
-import Inference
+import CompiledInference
 import NN
 import Tensor
 import XCTest

@@ -1,5 +1,5 @@
 import CDNNL
-import Inference
+import CompiledInference
 import SeededRandom
 import Tensor
 import XCTest

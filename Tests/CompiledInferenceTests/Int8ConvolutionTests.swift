@@ -1,5 +1,5 @@
 import CDNNL
-import Inference
+import CompiledInference
 import NN
 import SeededRandom
 import Tensor
