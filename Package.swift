@@ -44,12 +44,15 @@ let package = Package(
       ]),
     // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
     .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+    // A trained net compiled for prediction: BatchNorm folded, fp32 or int8 (post-training
+    // quantisation, calibration, the int8 file).
+    .target(name: "CompiledInference", dependencies: ["CDNNL", "FCN", "NN", "Tensor", "WeightIO"]),
     // The command line; its product keeps the name users type, `fcn`.
     .executableTarget(
       name: "FCNCommandLine",
       dependencies: [
-        "Distributed", "Training", "Inference", "FCN", "NN", "ONNXExport", "Reports", "SeededRandom", "Tensor",
-        "SegData", "SegMetrics", "WeightIO",
+        "Distributed", "Training", "Inference", "CompiledInference", "FCN", "NN", "ONNXExport", "Reports",
+        "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share (seeded test data, comparisons).
@@ -57,6 +60,8 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["CDNNL", "Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "SeededRandom", "Tensor", "TestSupport", "WeightIO"]),
     .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
+    .testTarget(
+      name: "CompiledInferenceTests", dependencies: ["CDNNL", "CompiledInference", "FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),

@@ -36,7 +36,15 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Timed model steps.") var steps: Int = 10
   @Option(help: "Timed repeats of each convolution pass.") var repeats: Int = 10
   @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
-  @Option(help: "Compute precision.") var precision = Precision.fp32
+  @Option(
+    help:
+      "Compute precision: fp32; bf16 (where the CPU has it); int8 (--mode infer: the model quantised on synthetic calibration images, timed beside fp32)."
+  ) var precision = BenchPrecision.fp32
+  @Flag(
+    help: "--mode infer: also time the training graph in eval mode (BatchNorm not folded), as inference ran before.")
+  var unfolded = false
+  @Option(help: "--precision int8: layers kept fp32 (first, score, first,score or none), as fcn quantize.")
+  var keepFp32 = "none"
   @Option(
     help:
       "For --mode train: when SGD updates each weight: immediate (as soon as backward has its gradient, so no gradient is kept per parameter; what fcn train does) or after-backward."
@@ -59,7 +67,7 @@ struct BenchCommand: ParsableCommand {
     if precision == .bf16 {
       // Checked first so a machine without bf16 says so; where it exists, the engine's conv
       // and model paths are still fp32 only.
-      try precision.dtype.checkSupported()
+      try DType.bf16.checkSupported()
       throw TrainingError.config("--precision bf16: the bf16 engine path is not implemented yet")
     }
     let machine = MachineInfo.current
@@ -92,6 +100,11 @@ struct BenchCommand: ParsableCommand {
     let s = try parseSize(size, option: "--size")
     let config = try modelOptions.config(classes: Self.defaultClasses)
     let name = config.model
+    if mode == .infer {
+      try runInference(config: config, height: s.height, width: s.width)
+      return
+    }
+    guard precision != .int8 else { throw ValidationError("--precision int8 is for --mode infer") }
     let bench = ModelBenchmark(
       config: config, height: s.height, width: s.width, batch: batch, mode: mode, warmup: warmup, steps: steps,
       immediateUpdate: update == .immediate, recompute: recompute)

@@ -38,9 +38,11 @@ struct ModelBenchRecord: Encodable {
   var peakRSSBytes: Int64
   var poolBytes: Int
   var poolPeakInUseBytes: Int
+  /// Inference only: graph (training graph in eval mode), folded (BatchNorm folded) or int8.
+  var engine: String? = nil
 
   enum CodingKeys: String, CodingKey {
-    case framework, model, mode, dtype, batch, size, classes, gflops
+    case framework, model, mode, dtype, batch, size, classes, gflops, engine
     case imagesPerSecond = "img_per_s"
     case stepSecondsMedian = "step_s_median"
     case stepSecondsMin = "step_s_min"

@@ -26,6 +26,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension RecomputeMode: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
+extension BenchPrecision: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension DataSplit: ExpressibleByArgument {}
 extension ModelBenchmark.Mode: ExpressibleByArgument {}

@@ -42,7 +42,8 @@ struct LoadedEnsemble {
   func members(normalize: Normalization?) -> [EnsembleMember] {
     zip(models, names).map { loaded, name in
       EnsembleMember(
-        model: loaded.model, normalization: normalize ?? loaded.trainOptions?.normalize ?? .imagenet, name: name)
+        model: loaded.model, normalization: normalize ?? loaded.trainOptions?.normalize ?? .imagenet, name: name,
+        logits: { try loaded.predictor($0) })
     }
   }
 
@@ -54,7 +55,7 @@ struct LoadedEnsemble {
     let members = members(normalize: normalize)
     if models.count == 1 && inference.isDefault {
       return try Training.evaluate(
-        primary.model, dataset: dataset, normalization: members[0].normalization, workers: workers,
+        primary.predictor, dataset: dataset, normalization: members[0].normalization, workers: workers,
         progress: ProgressBar(total: dataset.count, label: "eval"))
     }
     let predictor = try EnsemblePredictor(members: members, augmentation: inference.augmentation())

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FCN
 import Foundation
+import CompiledInference
 import SegData
 import SegMetrics
 import Training
@@ -55,8 +56,11 @@ struct EvalCommand: ParsableCommand {
 
 /// A model ready for inference, from a run folder or from --model/--weights.
 struct LoadedModel {
+  /// The network as trained (its configuration sizes the memory checks).
   var model: FCNModel
   var trainOptions: TrainOptions?
+  /// What predicts: the model compiled for inference (BatchNorm folded; int8 from an int8 file).
+  var predictor: InferenceNetwork
 }
 
 func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> LoadedModel {
@@ -77,12 +81,17 @@ func loadModel(run: String?, weights: String?, options: ModelOptions) throws -> 
       trainOptions = try readTrainOptions(RunFolder(checkpoints.deletingLastPathComponent().path))
     }
   }
+  if Int8File.isInt8(path: path!) {
+    let network = try Int8File.load(WeightFile.open(URL(fileURLWithPath: path!)))
+    if let run { try checkInt8Matches(network.config, run: run, file: path!) }
+    return LoadedModel(model: network.model, trainOptions: trainOptions, predictor: network)
+  }
   let source = try Checkpoint.load(from: URL(fileURLWithPath: path!))
   let config = try source.modelConfig() ?? options.config(classes: 21)
   let model = try FCNModel(config, randomInit: false)
   try naming(path!) { try ModelWeights.load(source.model, into: model, strict: true) }
   model.setTraining(false)
-  return LoadedModel(model: model, trainOptions: trainOptions)
+  return LoadedModel(model: model, trainOptions: trainOptions, predictor: try InferenceNetwork(folding: model))
 }
 
 /// The training options a run folder's config.json records, if it has one (one this version

@@ -13,7 +13,7 @@ struct FCNCommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, InfoCommand.self, ConvertCommand.self,
       ExportCommand.self,
-      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self,
+      BenchCommand.self, ScoreCommand.self, ExportMasksCommand.self, QuantizeCommand.self,
       // Reading runs back: the report page and the comparison of runs.
       ReportCommand.self, CompareCommand.self,
     ]

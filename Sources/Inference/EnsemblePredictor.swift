@@ -5,15 +5,21 @@ import SegData
 import Tensor
 
 /// One model of an ensemble, with the normalisation it was trained with and a name for messages.
+/// `model` describes the net (classes, memory); `logits` runs it, by default the model itself,
+/// or e.g. the same net compiled for inference (BatchNorm folded, int8).
 public struct EnsembleMember {
   public var model: FCNModel
   public var normalization: Normalization
   public var name: String
+  public var logits: (Variable) throws -> Variable
 
-  public init(model: FCNModel, normalization: Normalization, name: String) {
+  public init(
+    model: FCNModel, normalization: Normalization, name: String, logits: ((Variable) throws -> Variable)? = nil
+  ) {
     self.model = model
     self.normalization = normalization
     self.name = name
+    self.logits = logits ?? { try model($0) }
   }
 }
 
@@ -80,7 +86,7 @@ public final class EnsemblePredictor {
         let size = transform.size(height: h, width: w)
         if passCount == 1 && transform.isIdentity && tiling == nil {
           // One whole-image pass of one model: keep its logits.
-          var logits = try forward(member.model, input: input, height: h, width: w)
+          var logits = try forward(member, input: input, height: h, width: w)
           let labels = argmaxPlanes(logits, classes: classes, pixels: h * w)
           let raw = logits
           softmaxPlanes(&logits, classes: classes, pixels: h * w)
@@ -126,7 +132,7 @@ public final class EnsemblePredictor {
     }
     guard let tiling else {
       var z = try forward(
-        member.model, input: input(PixelWindow(y0: 0, x0: 0, height: th, width: tw)), height: th, width: tw)
+        member, input: input(PixelWindow(y0: 0, x0: 0, height: th, width: tw)), height: th, width: tw)
       softmaxPlanes(&z, classes: classes, pixels: th * tw)
       return ProbabilityMap(classes: classes, height: th, width: tw, values: z)
     }
@@ -135,7 +141,7 @@ public final class EnsemblePredictor {
     var weights: [Float] = []
     let plane = th * tw
     for window in tiling.windows(height: th, width: tw) {
-      var z = try forward(member.model, input: input(window), height: window.height, width: window.width)
+      var z = try forward(member, input: input(window), height: window.height, width: window.width)
       let pixels = window.height * window.width
       softmaxPlanes(&z, classes: classes, pixels: pixels)
       if weights.count != pixels { weights = tiling.weights(height: window.height, width: window.width) }
@@ -161,15 +167,15 @@ public final class EnsemblePredictor {
     return blended
   }
 
-  /// Logits (C, height, width) of `model` for normalised input planes of that size.
-  func forward(_ model: FCNModel, input: [Float], height: Int, width: Int) throws -> [Float] {
+  /// Logits (C, height, width) of `member` for normalised input planes of that size.
+  func forward(_ member: EnsembleMember, input: [Float], height: Int, width: Int) throws -> [Float] {
     let shape = [1, 3, height, width]
     if shape != lastShape {
       BufferPool.shared.trimForNewShapes()
       lastShape = shape
     }
     let x = try Tensor(shape: shape, values: input)
-    return try model(Variable(x)).value.toArray()
+    return try member.logits(Variable(x)).value.toArray()
   }
 }
 

@@ -78,6 +78,7 @@ extension DType {
     case dnnl_bf16: return .bf16
     case dnnl_s32: return .s32
     case dnnl_u8: return .u8
+    case dnnl_s8: return .s8
     default: return nil
     }
   }

@@ -50,7 +50,7 @@ public final class Tensor {
   /// Uninitialised storage with the layout `desc` describes.
   public init(desc: MemoryDesc) throws {
     guard let dtype = DType.from(desc.dtype) else {
-      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16 or s32")
+      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16, s32, u8 or s8")
     }
     self.desc = desc
     self.shape = desc.dims
@@ -60,7 +60,7 @@ public final class Tensor {
 
   init(desc: MemoryDesc, sharing buffer: Buffer) throws {
     guard let dtype = DType.from(desc.dtype) else {
-      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16 or s32")
+      throw TensorError.unsupported("tensor element type \(desc.dtype.rawValue) is not f32, bf16, s32, u8 or s8")
     }
     self.desc = desc
     self.shape = desc.dims

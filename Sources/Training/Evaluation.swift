@@ -1,3 +1,4 @@
+import FCN
 import Foundation
 import NN
 import SegData
@@ -32,7 +33,7 @@ public func imageTensor(_ batch: Batch) throws -> Tensor {
 /// Full-image evaluation: every sample of `dataset` at its own size (batch 1, no resizing),
 /// inference mode, accumulated into one confusion matrix.
 public func evaluate(
-  _ model: TrainableModel, dataset: SegmentationDataset, normalization: Normalization, workers: Int = 1,
+  _ model: InferenceModel, dataset: SegmentationDataset, normalization: Normalization, workers: Int = 1,
   progress: ProgressBar? = nil, onSample: ((Batch, [Int32]) throws -> Void)? = nil
 ) throws -> ConfusionMatrix {
   model.setTraining(false)

@@ -1,3 +1,4 @@
+import FCN
 import NN
 import Tensor
 import WeightIO
@@ -5,7 +6,7 @@ import WeightIO
 /// What the trainer needs of a segmentation network. The FCN models conform; tests use small
 /// nets built from NN layers.
 /// A `Module`: its parameters, buffers and train/eval switch are the layers'.
-public protocol TrainableModel: Module {
+public protocol TrainableModel: InferenceModel {
   var classes: Int { get }
   /// Parameters and buffers by state_dict name.
   func stateDict() -> [String: Tensor]

@@ -8,6 +8,8 @@ public enum ElementType: String, Sendable, CaseIterable {
   case i64 = "I64"
   case i32 = "I32"
   case u8 = "U8"
+  /// Signed bytes: int8-quantised weights.
+  case i8 = "I8"
   case bool = "BOOL"
 
   /// Bytes per element.
@@ -16,7 +18,7 @@ public enum ElementType: String, Sendable, CaseIterable {
     case .f64, .i64: return 8
     case .f32, .i32: return 4
     case .f16, .bf16: return 2
-    case .u8, .bool: return 1
+    case .u8, .i8, .bool: return 1
     }
   }
 
@@ -24,7 +26,7 @@ public enum ElementType: String, Sendable, CaseIterable {
   public var isFloatingPoint: Bool {
     switch self {
     case .f32, .f16, .bf16, .f64: return true
-    case .i64, .i32, .u8, .bool: return false
+    case .i64, .i32, .u8, .i8, .bool: return false
     }
   }
 }

@@ -78,6 +78,7 @@ public struct HostArray: Sendable, Equatable {
     case .i64: return loadElements(Int64.self).map { Float($0) }
     case .i32: return loadElements(Int32.self).map { Float($0) }
     case .u8: return bytes.map { Float($0) }
+    case .i8: return bytes.map { Float(Int8(bitPattern: $0)) }
     case .bool: return bytes.map { $0 != 0 ? 1 : 0 }
     }
   }
@@ -89,6 +90,7 @@ public struct HostArray: Sendable, Equatable {
     case .i64: return loadElements(Int64.self)
     case .i32: return loadElements(Int32.self).map { Int64($0) }
     case .u8: return bytes.map { Int64($0) }
+    case .i8: return bytes.map { Int64(Int8(bitPattern: $0)) }
     case .bool: return bytes.map { $0 != 0 ? 1 : 0 }
     case .f32, .f16, .bf16, .f64:
       throw WeightIOError(
@@ -107,7 +109,7 @@ public struct HostArray: Sendable, Equatable {
     case .f64: newBytes = values.map { Double($0) }.withUnsafeBytes { Array($0) }
     case .f16: newBytes = values.map(HalfPrecision.f16Bits(from:)).withUnsafeBytes { Array($0) }
     case .bf16: newBytes = values.map(HalfPrecision.bf16Bits(from:)).withUnsafeBytes { Array($0) }
-    case .i64, .i32, .u8, .bool:
+    case .i64, .i32, .u8, .i8, .bool:
       throw WeightIOError(file: "<memory>", "converting \(dtype.rawValue) to \(target.rawValue) is not supported")
     }
     return try HostArray(shape: shape, dtype: target, bytes: newBytes)

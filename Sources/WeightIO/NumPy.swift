@@ -22,6 +22,7 @@ public enum NumPy {
     case .i64: return "<i8"
     case .i32: return "<i4"
     case .u8: return "|u1"
+    case .i8: return "|i1"
     case .bool: return "|b1"
     case .bf16: return nil
     }
@@ -150,7 +151,7 @@ struct NumPyHeader {
 
   /// numpy type codes (without the byte-order character) and our element types.
   static let typeCodes: [String: ElementType] = [
-    "f4": .f32, "f2": .f16, "f8": .f64, "i8": .i64, "i4": .i32, "u1": .u8, "b1": .bool,
+    "f4": .f32, "f2": .f16, "f8": .f64, "i8": .i64, "i4": .i32, "u1": .u8, "i1": .i8, "b1": .bool,
   ]
 
   static func parse(_ text: String, source: String) throws -> NumPyHeader {
