@@ -29,6 +29,7 @@ public enum TorchSave {
     case .i64: return "LongStorage"
     case .i32: return "IntStorage"
     case .u8: return "ByteStorage"
+    case .i8: return "CharStorage"
     case .bool: return "BoolStorage"
     }
   }

@@ -35,7 +35,7 @@ struct TorchUnpickling: PickleCallbacks {
   /// torch's typed storage classes and the element type of their bytes.
   static let storageTypes: [String: ElementType] = [
     "FloatStorage": .f32, "HalfStorage": .f16, "BFloat16Storage": .bf16, "DoubleStorage": .f64,
-    "LongStorage": .i64, "IntStorage": .i32, "ByteStorage": .u8, "BoolStorage": .bool,
+    "LongStorage": .i64, "IntStorage": .i32, "ByteStorage": .u8, "CharStorage": .i8, "BoolStorage": .bool,
   ]
 
   private func failure(_ problem: String) -> WeightIOError {
