@@ -61,7 +61,8 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["CDNNL", "NN", "SeededRandom", "Tensor", "TestSupport", "WeightIO"]),
     .testTarget(name: "FCNTests", dependencies: ["FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(
-      name: "CompiledInferenceTests", dependencies: ["CDNNL", "CompiledInference", "FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
+      name: "CompiledInferenceTests",
+      dependencies: ["CDNNL", "CompiledInference", "FCN", "NN", "SeededRandom", "Tensor", "WeightIO"]),
     .testTarget(name: "WeightIOTests", dependencies: ["SeededRandom", "WeightIO"]),
     .testTarget(name: "SegDataTests", dependencies: ["SeededRandom", "SegData"]),
     .testTarget(name: "SegMetricsTests", dependencies: ["SeededRandom", "SegMetrics", "TestSupport"]),

@@ -1,7 +1,7 @@
 import ArgumentParser
+import CompiledInference
 import FCN
 import Foundation
-import CompiledInference
 import SegData
 import SegMetrics
 import Training
