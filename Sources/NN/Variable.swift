@@ -106,24 +106,6 @@ public final class Parameter: Variable {
     try watch?.added(to: self)
   }
 
-  /// Where a backward-weights primitive can write this parameter's gradient, seen as `plain`:
-  /// the gradient's own storage while it holds nothing yet, else a scratch tensor that
-  /// `finishGradient` adds in.
-  func gradientTarget(seenAs plain: MemoryDesc) throws -> Tensor {
-    let dst = try gradient()
-    return try gradIsZero ? Tensor(viewing: dst, as: plain) : Tensor(desc: plain)
-  }
-
-  /// Completes a gradient written into `gradientTarget(seenAs:)`.
-  func finishGradient(written target: Tensor) throws {
-    if gradIsZero {
-      gradIsZero = false
-    } else {
-      try addInPlace(gradient(), Tensor(viewing: target, as: value.desc))
-    }
-    try immediate?.added(to: self)
-  }
-
   public var values: [Float] { get throws { try value.toArray() } }
 }
 

@@ -1,9 +1,8 @@
 import CDNNL
+import NN
 import Tensor
 import TestSupport
 import XCTest
-
-@testable import NN
 
 /// Every op fed every activation layout oneDNN may hand it (plain, nhwc, nChw4c/8c/16c) at the
 /// class and channel counts users have. Blocked layouts pad channels to the block, and oneDNN
@@ -23,17 +22,7 @@ final class LayoutSweepTests: XCTestCase {
 
   /// Convolutions as the FCN heads and backbones use them (1×1 score layers, 3×3 pad 1, a 7×7
   /// fc6, a stride-2 case), with bias and with fused ReLU, from 1 to 21 output channels.
-  func testConvolutionAtEveryChannelCount() throws { try sweepConvolutions() }
-
-  /// The same with every weight in its plain layout, as the largest ones (the paper's fc6 and
-  /// fc7) always are: other kernels, and backward-weights writing into the gradient directly.
-  func testConvolutionWithPlainWeights() throws {
-    plainWeightBytes = 0
-    defer { plainWeightBytes = 64 << 20 }
-    try sweepConvolutions()
-  }
-
-  func sweepConvolutions() throws {
+  func testConvolutionAtEveryChannelCount() throws {
     var rng = TestRNG(21)
     let geometries: [(k: Int, s: Int, p: Int, relu: Bool)] = [
       (1, 1, 0, false), (3, 1, 1, true), (7, 1, 0, false), (3, 2, 1, false),

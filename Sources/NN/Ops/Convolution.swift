@@ -110,27 +110,20 @@ func convolutionCore(
   let tape = recording(x, weight, bias)
   let training = tape != nil
   let wDims = wPlain.dims
+  let key =
+    "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
 
   // oneDNN 3.2's strided brgemm deconvolution (brgconv_strided, AVX2 and AVX-512) adds the bias
   // once per overlapping kernel tap when channels are blocked: 11 classes, k64 s32, two input
   // rows gave rows 16+ off by ~30x the bias (issue 11; reproduced with oneDNN alone). Its
   // convolutions are right, so a transposed convolution's bias is added by a separate pass.
   let fusedBias = kind == .convolution ? bias : nil
-  // A weight this large (the paper's fc6, 7×7×512→4096: 411 MB; fc7: 64 MB) stays in its plain
-  // PyTorch layout for every pass: oneDNN's blocked copy in forward and backward-data, and a
-  // blocked weight gradient beside the plain one, would each be another copy of it alive at the
-  // step's peak. These layers run on small maps, where the plain-weight (GEMM) kernels cost
-  // little; every smaller weight keeps the layout oneDNN prefers.
-  let plainWeights = kind == .convolution && wPlain.byteSize >= plainWeightBytes
-  let wAny = try plainWeights ? wPlain : anyDesc(wDims)
-  let key =
-    "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(plainWeights)|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
   let fwd = try PrimitiveCache.shared.get(key) {
     let b = try fusedBias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
     var pd: dnnl_primitive_desc_t?
     try check(
       kind.forward(
-        &pd, training ? dnnl_forward_training : dnnl_forward_inference, anyDesc(xs), wAny, b,
+        &pd, training ? dnnl_forward_training : dnnl_forward_inference, anyDesc(xs), anyDesc(wDims), b,
         anyDesc(yDims), params, Attributes(fuseReLU: fuseReLU)),
       "\(name) forward primitive for input \(describe(xs)), weight \(describe(weight.shape))")
     return try Primitive(pd: pd!, what: name)
@@ -159,7 +152,7 @@ func convolutionCore(
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
         var pd: dnnl_primitive_desc_t?
         try check(
-          kind.backwardData(&pd, anyDesc(xs), wAny, anyDesc(yDims), params, fwd.pd),
+          kind.backwardData(&pd, anyDesc(xs), anyDesc(wDims), anyDesc(yDims), params, fwd.pd),
           "\(name) backward-data primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_data")
       }
@@ -178,17 +171,13 @@ func convolutionCore(
         var pd: dnnl_primitive_desc_t?
         let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
         try check(
-          kind.backwardWeights(&pd, anyDesc(xs), wAny, b, anyDesc(yDims), params, fwd.pd),
+          kind.backwardWeights(&pd, anyDesc(xs), anyDesc(wDims), b, anyDesc(yDims), params, fwd.pd),
           "\(name) backward-weights primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_weights")
       }
       // The input may have been released after forward (a BatchNorm output): rebuilt here.
       try src.materialize()
-      // Plain weights: written straight into the gradient (no second copy of it).
-      let direct = plainWeights && weight.requiresGrad
-      let dw =
-        try direct
-        ? weight.gradientTarget(seenAs: wPlain) : Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
+      let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
       var args: [(Int32, Tensor)] = try [
         (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
         (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
@@ -197,19 +186,12 @@ func convolutionCore(
       let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
       if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
       try bwd.execute(args)
-      if direct {
-        try weight.finishGradient(written: dw)
-      } else if weight.requiresGrad {
-        try weight.accumulate(dw, seenAs: wPlain)
-      }
+      if weight.requiresGrad { try weight.accumulate(dw, seenAs: wPlain) }
       if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
     }
   }
   return out
 }
-
-/// Convolution weights of at least this many bytes stay in the plain layout (see convolutionCore).
-nonisolated(unsafe) var plainWeightBytes = 64 << 20
 
 /// The plain descriptor of a PyTorch conv weight [O, I/g, kh, kw]: OIHW, or for groups > 1 the
 /// same bytes seen as GOIHW [g, O/g, I/g, kh, kw], which is how oneDNN takes grouped weights.
