@@ -78,10 +78,12 @@ public final class InferenceMemoryPlanner {
     let onePassInFrame = predictor.passCount == 1 && predictor.augmentation.transforms[0].isIdentity
     if !onePassInFrame || tiling == nil { host += 4 * c * pixels }
     // Margins from measurement, not from a model: the network's activations +25% and the
-    // whole +5% (oneDNN's scratchpads and JIT code, allocator slack). A 4000×3000 photo through
-    // course-fcn8 peaked 3% above the unmargined sum in 512×512 windows and 5% above the
-    // sum +5% in 1024×1024 windows (docs/inference.md).
-    return (weights + activations * 5 / 4 + host) * 21 / 20 + processBytes
+    // whole +25% (oneDNN's scratchpads and JIT code, allocator slack, the buffer pool holding a
+    // larger idle buffer for a smaller request, the compiled network's folded weights). A
+    // 4000×3000 photo through course-fcn8 peaked at 1.16× the estimate with a +5% margin in
+    // 512×512 windows (1683 MiB) and 1.11× in 1024×1024 windows (2.26 GiB) once prediction
+    // ran through the compiled network and the upward-fit pool (docs/inference.md).
+    return (weights + activations * 5 / 4 + host) * 5 / 4 + processBytes
   }
 
   /// The largest single activation of any pass of a height × width image, whole or tiled.
