@@ -1,6 +1,7 @@
 import ArgumentParser
 import FCN
 import Foundation
+import Tensor
 import Training
 
 /// `fcn info`: the geometry behind a model (per-layer shapes, strides, receptive fields, crop

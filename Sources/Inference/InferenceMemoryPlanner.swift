@@ -1,5 +1,6 @@
 import FCN
 import Foundation
+import Tensor
 
 /// Decides, per image size, whether an image is predicted whole or in windows, from an
 /// estimate of the peak memory: the network's (fcn info's inference estimate, which models the
@@ -109,10 +110,10 @@ public final class InferenceMemoryPlanner {
     let largest = try largestActivation(height: height, width: width, tiling: tiling)
     if largest > Self.largestActivationBytes && Int64(bytes) <= availableBytes {
       return
-        "needs an activation of \(formatMemory(Int64(largest))), more than the \(formatMemory(Int64(Self.largestActivationBytes))) oneDNN's kernels can index"
+        "needs an activation of \(formatBytes(Int64(largest))), more than the \(formatBytes(Int64(Self.largestActivationBytes))) oneDNN's kernels can index"
     }
     return
-      "needs about \(formatMemory(Int64(bytes))) but only \(formatMemory(availableBytes)) is available (\(availableSource))"
+      "needs about \(formatBytes(Int64(bytes))) but only \(formatBytes(availableBytes)) is available (\(availableSource))"
   }
 
   /// Whole, or tiled as asked, or tiled automatically when whole does not fit; throws with the
@@ -131,7 +132,7 @@ public final class InferenceMemoryPlanner {
       }
       return Decision(
         tiling: tiling, estimatedBytes: bytes,
-        note: "\(file): \(size) image in \(tiling): memory estimate \(formatMemory(Int64(bytes)))")
+        note: "\(file): \(size) image in \(tiling): memory estimate \(formatBytes(Int64(bytes)))")
     }
     let whole = try estimate(height: height, width: width, tiling: nil)
     if try fits(whole, height, width, nil) { return Decision(tiling: nil, estimatedBytes: whole, note: nil) }
@@ -149,7 +150,7 @@ public final class InferenceMemoryPlanner {
     return Decision(
       tiling: chosen, estimatedBytes: bytes,
       note:
-        "\(file): predicting this \(size) image whole \(why); predicting it in \(chosen): memory estimate \(formatMemory(Int64(bytes)))"
+        "\(file): predicting this \(size) image whole \(why); predicting it in \(chosen): memory estimate \(formatBytes(Int64(bytes)))"
     )
   }
 
@@ -169,7 +170,7 @@ public final class InferenceMemoryPlanner {
       return
         "no window down to \(Self.automaticSides.last!)x\(Self.automaticSides.last!) fits either: resize the image or free memory"
     }
-    return "e.g. --tile \(t.height)x\(t.width) needs about \(formatMemory(Int64(bytes)))"
+    return "e.g. --tile \(t.height)x\(t.width) needs about \(formatBytes(Int64(bytes)))"
   }
 
   /// fcn info's inference estimate (weights + live activations) of a member at a pass size,
@@ -190,18 +191,6 @@ public final class InferenceMemoryPlanner {
     networkCache[key] = (info.inferenceBytes, largest)
     return (info.inferenceBytes, weights, largest)
   }
-}
-
-/// "1.23 GiB" style sizes (as Training's formatBytes, which this module does not import).
-public func formatMemory(_ bytes: Int64) -> String {
-  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-  var v = Double(bytes)
-  var i = 0
-  while v >= 1024 && i < units.count - 1 {
-    v /= 1024
-    i += 1
-  }
-  return i == 0 ? "\(bytes) B" : String(format: "%.2f %@", v, units[i])
 }
 
 /// This process's resident set size now (Linux: /proc/self/statm), 0 where unknown.
