@@ -40,7 +40,8 @@ let package = Package(
     .target(
       name: "Training",
       dependencies: [
-        "Distributed", "FCN", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "TensorBoard", "WeightIO",
+        "Distributed", "FCN", "Inference", "NN", "Tensor", "Reports", "SegData", "SegMetrics", "TensorBoard",
+        "WeightIO",
       ]),
     // Prediction after training: TTA, ensembles, sliding windows, submission CSV, saved probabilities.
     .target(name: "Inference", dependencies: ["FCN", "NN", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
@@ -69,7 +70,9 @@ let package = Package(
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "SegData", "SegMetrics"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["FCN", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO"]),
+      dependencies: [
+        "FCN", "Inference", "Training", "NN", "SeededRandom", "Tensor", "SegData", "SegMetrics", "WeightIO",
+      ]),
     // Runs the built `fcn` executable as a subprocess; needs the fcn product built first.
     .testTarget(name: "CLITests", dependencies: ["SegData", "SegMetrics", "WeightIO"]),
     .testTarget(

@@ -13,6 +13,7 @@ public final class InferenceNetwork: InferenceModel {
   public let config: ModelConfig
   /// The graph's source: its deconvolutions and parameter-free ops run from here.
   public let model: FCNModel
+  public var planningModel: FCNModel? { model }
   public let steps: [InferenceStep]
   /// The convolutions in graph order (each once), by their graph node name.
   public let convolutions: [InferenceConv]

@@ -9,6 +9,15 @@ public protocol InferenceModel: Module {
   var classes: Int { get }
   /// Logits [N, K, H, W] for images [N, C, H, W].
   func callAsFunction(_ x: Variable) throws -> Variable
+  /// The FCN this runs (layers, shapes), which memory planning walks; nil for other nets,
+  /// which evaluation then always runs whole.
+  var planningModel: FCNModel? { get }
 }
 
-extension FCNModel: InferenceModel {}
+extension InferenceModel {
+  public var planningModel: FCNModel? { nil }
+}
+
+extension FCNModel: InferenceModel {
+  public var planningModel: FCNModel? { self }
+}

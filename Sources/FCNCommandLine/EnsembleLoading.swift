@@ -56,7 +56,8 @@ struct LoadedEnsemble {
     if models.count == 1 && inference.isDefault {
       return try Training.evaluate(
         primary.predictor, dataset: dataset, normalization: members[0].normalization, workers: workers,
-        progress: ProgressBar(total: dataset.count, label: "eval"))
+        progress: ProgressBar(total: dataset.count, label: "eval"),
+        note: { printError("fcn eval: \($0)") })
     }
     let predictor = try EnsemblePredictor(members: members, augmentation: inference.augmentation())
     let progress = ProgressBar(total: dataset.count, label: "eval")

@@ -31,10 +31,13 @@ public func imageTensor(_ batch: Batch) throws -> Tensor {
 }
 
 /// Full-image evaluation: every sample of `dataset` at its own size (batch 1, no resizing),
-/// inference mode, accumulated into one confusion matrix.
+/// inference mode, accumulated into one confusion matrix. An image too large for a whole pass
+/// (memory in `limits`, or an activation past oneDNN's 2 GiB) is scored in windows, and `note`
+/// says so once per size.
 public func evaluate(
   _ model: InferenceModel, dataset: SegmentationDataset, normalization: Normalization, workers: Int = 1,
-  progress: ProgressBar? = nil, onSample: ((Batch, [Int32]) throws -> Void)? = nil
+  progress: ProgressBar? = nil, limits: MemoryLimits = .current(), note: @escaping (String) -> Void = printNote,
+  onSample: ((Batch, [Int32]) throws -> Void)? = nil
 ) throws -> ConfusionMatrix {
   model.setTraining(false)
   defer { model.setTraining(true) }
@@ -46,6 +49,7 @@ public func evaluate(
   let stream = loader.batches(epoch: 0)
   var done = 0
   var shape: [Int]?
+  var oversized = OversizedImages(model: model, normalization: normalization, limits: limits, note: note)
   try keepingInferenceCopies(of: model.parameters) {
     while let batch = try stream.next() {
       if batch.imageShape != shape {
@@ -54,8 +58,15 @@ public func evaluate(
         BufferPool.shared.trimForNewShapes()
         shape = batch.imageShape
       }
-      let logits = try model(Variable(imageTensor(batch)))
-      let predicted = try argmaxLabels(logits.value)
+      let predicted: [Int32]
+      let (h, w) = (batch.imageShape[2], batch.imageShape[3])
+      if let index = batch.indices.first,
+        let tiling = try oversized?.tiling(height: h, width: w, file: dataset.sampleID(at: index))
+      {
+        predicted = try oversized!.labels(dataset.sample(at: index).image, tiling: tiling)
+      } else {
+        predicted = try argmaxLabels(model(Variable(imageTensor(batch))).value)
+      }
       try matrix.accumulate(predictions: predicted, targets: batch.labels)
       try onSample?(batch, predicted)
       done += 1
@@ -64,4 +75,9 @@ public func evaluate(
   }
   progress?.finish()
   return matrix
+}
+
+/// Notes go to standard error, as the planners' other messages do.
+public func printNote(_ text: String) {
+  FileHandle.standardError.write(Data("note: \(text)\n".utf8))
 }

@@ -202,8 +202,9 @@ final class TrainingSession {
     let valSet = trainer.parallel.map { $0.share(of: data.valSet) } ?? data.valSet
     let extraClasses = valSet.classCount < model.classes ? (valSet.classCount..<model.classes).map { "class\($0)" } : []
     let classNames = valSet.classNames + extraClasses
-    var matrix = try evaluate(model, dataset: valSet, normalization: options.normalize, workers: options.workers) {
-      batch, predicted in
+    var matrix = try evaluate(
+      model, dataset: valSet, normalization: options.normalize, workers: options.workers, note: trainer.say
+    ) { batch, predicted in
       guard self.trainer.writesRun, written < samples, let index = batch.indices.first else { return }
       let file = try self.run.writeSample(
         valSet.sample(at: index), predicted: predicted, name: valSet.sampleID(at: index), classNames: classNames)
