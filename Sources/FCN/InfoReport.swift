@@ -42,6 +42,18 @@ public struct ModelInfo: Sendable {
   public var trainingBytesRecomputingDuringBackward: Int
   /// Plain-words notes on the geometry (pad 100, 7×7 fc6, the course code's failure sizes).
   public var notes: [String]
+
+  /// The largest layer output, in bytes, in oneDNN's blocked layout (channels rounded up to 16),
+  /// and its layer: what `largestTensorBytes` is compared with.
+  public var largestActivation: (bytes: Int, layer: String) {
+    var best = (bytes: 0, layer: "")
+    for l in layers {
+      let s = l.outputShape
+      let bytes = s.count == 4 ? 4 * s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3] : 4 * s.reduce(1, *)
+      if bytes > best.bytes { best = (bytes, l.name) }
+    }
+    return best
+  }
 }
 
 /// Most pixels (batch × height × width) `modelInfo` models; far beyond any machine's memory.

@@ -16,11 +16,8 @@ public final class InferenceMemoryPlanner {
   public let callerBytesPerPixel: Int
   /// Window sides tried, largest first, when an image must be tiled automatically.
   public static let automaticSides = [1024, 768, 512, 384, 256, 128]
-  /// The largest single activation a pass may have. Above 2 GiB oneDNN 3.2's convolution
-  /// kernels crash (seen: course-fcn8 on a whole 4000×3000 photo, conv1's 64 × 3008 × 4000
-  /// floats = 3.08 GB, segfaults with a sign-extended 32-bit offset), however much memory the
-  /// machine has; such passes are planned as not fitting.
-  public static let largestActivationBytes = Int(Int32.max)
+  /// The largest single activation a pass may have (see `largestTensorBytes`).
+  public static let largestActivationBytes = largestTensorBytes
   private var networkCache: [[Int]: (total: Int, largest: Int)] = [:]
 
   /// This process's resident memory before the models were loaded (runtime, libraries): part
@@ -183,11 +180,7 @@ public final class InferenceMemoryPlanner {
     let weights = 4 * member.model.parameterCount
     if let known = networkCache[key] { return (known.total, weights, known.largest) }
     let info = try modelInfo(of: member.model, height: h, width: w)
-    let largest =
-      info.layers.map { l -> Int in
-        let s = l.outputShape
-        return s.count == 4 ? 4 * s[0] * ((s[1] + 15) / 16 * 16) * s[2] * s[3] : 4 * s.reduce(1, *)
-      }.max() ?? 0
+    let largest = info.largestActivation.bytes
     networkCache[key] = (info.inferenceBytes, largest)
     return (info.inferenceBytes, weights, largest)
   }

@@ -1,3 +1,4 @@
+import FCN
 import Foundation
 import NN
 import SegData
@@ -125,6 +126,7 @@ public final class Trainer {
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
     // Each process of a data-parallel job holds its share of the batch.
     let localBatch = o.batch / max(1, o.worldSize)
+    try checkLargestActivation(batch: localBatch, size: size)
     var estimate = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
     guard estimate > memoryLimits.availableBytes else { return }
     if o.recompute == .auto && model.canRecompute {
@@ -178,6 +180,24 @@ public final class Trainer {
     throw TrainingError.memory(
       "refusing to start: a training step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)) but only \(formatBytes(memoryLimits.availableBytes)) is available (\(memoryLimits.source)). Try: "
         + advice.joined(separator: "; "))
+  }
+
+  /// However much memory there is, a step whose largest activation is past what oneDNN's
+  /// kernels can index would crash in the first convolution: refuse it with the batch or crop
+  /// that would do.
+  public func checkLargestActivation(batch: Int, size: ImageSize) throws {
+    guard let net = model.planningModel else { return }
+    let perImage = try modelInfo(of: net, height: size.height, width: size.width).largestActivation
+    guard perImage.bytes * batch > largestTensorBytes else { return }
+    let fits = largestTensorBytes / max(1, perImage.bytes)
+    var advice = fits > 0 ? "--batch \(fits) (per process)" : ""
+    let shrink = (Double(largestTensorBytes) / Double(perImage.bytes * batch)).squareRoot()
+    let h = max(32, Int(Double(size.height) * shrink) / 32 * 32)
+    let w = max(32, Int(Double(size.width) * shrink) / 32 * 32)
+    advice += (advice.isEmpty ? "" : ", or ") + "--crop \(h)x\(w) at this batch"
+    throw TrainingError.memory(
+      "refusing to start: at batch \(batch) and \(size) the largest activation (\(perImage.layer)) is \(formatBytes(Int64(perImage.bytes * batch))), more than the \(formatBytes(Int64(largestTensorBytes))) oneDNN's kernels can index (they crash past it), however much memory there is. Try: \(advice)"
+    )
   }
 
   /// Weights, gradients and activations (the model's estimate), optimiser slots, and the

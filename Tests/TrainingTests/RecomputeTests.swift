@@ -115,4 +115,37 @@ final class RecomputeTests: XCTestCase {
       }
     }
   }
+
+  /// A step whose first activation is past oneDNN's 2 GiB crashes in conv1 however much memory
+  /// there is: the planner refuses it up front (with memory to spare), naming a layer and a
+  /// batch or crop that would do.
+  func testPlannerRefusesAnActivationPastWhatOneDNNCanIndex() throws {
+    // 1/16 width: conv1 has 4 channels, 16 in the blocked layout: 64 bytes a pixel, so
+    // 2 × 4200 × 4200 pixels need 2.1 GiB in one tensor.
+    let config = try ModelConfig(model: .courseFCN8, classes: 11, width: 1.0 / 16, fc: 32)
+    var o = TrainOptions()
+    o.model = .courseFCN8
+    o.data = "synthetic:4"
+    o.crop = .init(height: 4200, width: 4200)
+    o.batch = 2
+    o.steps = 1
+    o.checkpointEvery = 0
+    o.recompute = .on
+    let t = try Trainer(
+      options: o, model: try FCNModel(config), modelConfig: "{}",
+      run: RunFolder(scratch.appendingPathComponent("too-large").path))
+    t.memoryLimits = MemoryLimits(availableBytes: .max, source: "test: unlimited")
+    let before = BufferPool.shared.bytesAllocated
+    XCTAssertThrowsError(try t.train(resume: false)) {
+      let s = "\($0)"
+      XCTAssertTrue(s.contains("largest activation (") && s.contains("oneDNN") && s.contains("--batch 1"), s)
+    }
+    XCTAssertEqual(BufferPool.shared.bytesAllocated, before, "nothing may be allocated for a refused plan")
+    // Batch 1 is under the limit: the same check lets it through.
+    o.batch = 1
+    let one = try Trainer(
+      options: o, model: try FCNModel(config), modelConfig: "{}",
+      run: RunFolder(scratch.appendingPathComponent("one").path))
+    XCTAssertNoThrow(try one.checkLargestActivation(batch: 1, size: .init(height: 4200, width: 4200)))
+  }
 }
