@@ -26,11 +26,33 @@ public struct TrainingCapacity: Sendable {
   public static func estimate(config: ModelConfig, height: Int, width: Int, available: Int64, workers: Int = 1) throws
     -> [TrainingCapacity]
   {
+    let lines = try costLines(config: config, height: height, width: width, workers: workers)
+    return Mode.allCases.map { mode in
+      let (fixed, perImage) = lines[mode]!
+      let batch = max(0, Int((Double(available) - fixed) / perImage))
+      return TrainingCapacity(
+        mode: mode, largestBatch: batch, bytes: batch > 0 ? Int64(fixed + perImage * Double(batch)) : 0)
+    }
+  }
+
+  /// The estimate of one step at `batch` in `mode` (what `fcn info --recompute` prints).
+  public static func stepBytes(
+    config: ModelConfig, height: Int, width: Int, batch: Int, mode: Mode, workers: Int = 1
+  ) throws -> Int64 {
+    let (fixed, perImage) = try costLines(config: config, height: height, width: width, workers: workers)[mode]!
+    return Int64(fixed + perImage * Double(batch))
+  }
+
+  /// Each mode's estimate as a line in the batch: fixed bytes, and bytes per image.
+  static func costLines(config: ModelConfig, height: Int, width: Int, workers: Int) throws -> [Mode: (
+    fixed: Double, perImage: Double
+  )] {
     let one = try modelInfo(config: config, height: height, width: width, batch: 1)
     let two = try modelInfo(config: config, height: height, width: width, batch: 2)
     let loaderPerImage = Double(2 * max(1, workers) + 1) * Double(height * width) * (3 * 4 + 4 + 3)
     let weights = Double(one.weightBytes)
-    return Mode.allCases.map { mode in
+    var lines: [Mode: (fixed: Double, perImage: Double)] = [:]
+    for mode in Mode.allCases {
       let (model1, model2, slots): (Int, Int, Double) =
         switch mode {
         case .updateDuringBackward:
@@ -40,11 +62,10 @@ public struct TrainingCapacity: Sendable {
         case .recomputing:
           (one.trainingBytesRecomputingDuringBackward, two.trainingBytesRecomputingDuringBackward, 1)
         }
-      let perImage = Double(model2 - model1) + loaderPerImage
-      let fixed = Double(model1) - Double(model2 - model1) + slots * weights
-      let batch = max(0, Int((Double(available) - fixed) / perImage))
-      return TrainingCapacity(
-        mode: mode, largestBatch: batch, bytes: batch > 0 ? Int64(fixed + perImage * Double(batch)) : 0)
+      lines[mode] = (
+        Double(model1) - Double(model2 - model1) + slots * weights, Double(model2 - model1) + loaderPerImage
+      )
     }
+    return lines
   }
 }
