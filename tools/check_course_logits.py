@@ -8,11 +8,9 @@ size). Full width (VGG19-BN, 4096-wide fc6/fc7), float32 on both sides, ImageNet
 """
 import argparse
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -25,18 +23,8 @@ ap.add_argument("--model-name", default="course-fcn", help="CLI model name prefi
 args = ap.parse_args()
 sys.path.insert(0, os.path.join(args.shared, "reference"))
 import seed_fcn  # noqa: E402
-
-
-def write_png(path, rgb):
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+sys.path.insert(0, HERE)
+from interop_common import write_png  # noqa: E402
 
 
 def randomize(net):

@@ -53,6 +53,18 @@ final class StreamingFile {
   /// Overwrites bytes already written at `position` (e.g. a header whose count is known only at the end).
   func overwrite(_ bytes: [UInt8], at position: Int) throws {
     try flush()
+    try write(bytes, at: position)
+  }
+
+  private func flush() throws {
+    guard !buffer.isEmpty else { return }
+    try write(buffer, at: offset)
+    offset += buffer.count
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// All of `bytes` at `position`: pwrite may write less than asked, or be interrupted.
+  private func write(_ bytes: [UInt8], at position: Int) throws {
     try bytes.withUnsafeBytes { raw in
       var done = 0
       while done < raw.count {
@@ -64,23 +76,6 @@ final class StreamingFile {
         done += n
       }
     }
-  }
-
-  private func flush() throws {
-    guard !buffer.isEmpty else { return }
-    try buffer.withUnsafeBytes { raw in
-      var done = 0
-      while done < raw.count {
-        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw InferenceError.file(path, "write failed: \(Self.errnoText())")
-        }
-        done += n
-      }
-    }
-    offset += buffer.count
-    buffer.removeAll(keepingCapacity: true)
   }
 
   /// Makes the file durable and renames it over the target.

@@ -41,28 +41,37 @@ enum FCNExecutable {
 
   /// A started, still running process, with its output going to files (a pipe that nobody
   /// reads could fill up and stall the child).
-  final class Running {
-    let process: Process
+  class Running {
+    let process = Process()
     let stdoutURL: URL, stderrURL: URL
     let started = Date()
 
-    init(_ arguments: [String], outputIn directory: URL, environment extra: [String: String] = [:]) throws {
-      process = Process()
-      process.executableURL = try FCNExecutable.executable()
+    /// `executable arguments…` with exactly `environment`; output files named after `name`.
+    init(executable: URL, arguments: [String], outputIn directory: URL, environment: [String: String], name: String)
+      throws
+    {
+      process.executableURL = executable
       process.arguments = arguments
+      process.environment = environment
+      let stem = "\(name)-\(UUID().uuidString.prefix(8))"
+      stdoutURL = directory.appendingPathComponent(stem + ".stdout")
+      stderrURL = directory.appendingPathComponent(stem + ".stderr")
+      for url in [stdoutURL, stderrURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+      process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+      process.standardError = try FileHandle(forWritingTo: stderrURL)
+      try process.run()
+    }
+
+    /// `fcn arguments…` with this process's environment plus `extra`.
+    convenience init(_ arguments: [String], outputIn directory: URL, environment extra: [String: String] = [:]) throws {
       // One math thread unless the caller chose otherwise: these nets are tiny, and on a busy
       // machine two spinning OpenMP threads made a 1 s run take over a minute.
       var environment = ProcessInfo.processInfo.environment
       if environment["OMP_NUM_THREADS"] == nil { environment["OMP_NUM_THREADS"] = "1" }
       environment.merge(extra) { _, new in new }
-      process.environment = environment
-      let name = "fcn-\(UUID().uuidString.prefix(8))"
-      stdoutURL = directory.appendingPathComponent(name + ".stdout")
-      stderrURL = directory.appendingPathComponent(name + ".stderr")
-      for url in [stdoutURL, stderrURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-      process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-      process.standardError = try FileHandle(forWritingTo: stderrURL)
-      try process.run()
+      try self.init(
+        executable: FCNExecutable.executable(), arguments: arguments, outputIn: directory, environment: environment,
+        name: "fcn")
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -83,7 +92,9 @@ enum FCNExecutable {
       while process.isRunning && Date() < deadline { usleep(2_000) }
       if process.isRunning {
         kill()
-        XCTFail("fcn \(process.arguments ?? []) still running after \(timeout) s; killed", file: file, line: line)
+        let program = process.executableURL?.lastPathComponent ?? "fcn"
+        XCTFail(
+          "\(program) \(process.arguments ?? []) still running after \(timeout) s; killed", file: file, line: line)
       }
       process.waitUntilExit()
       let read = { (url: URL) in (try? String(contentsOf: url, encoding: .utf8)) ?? "" }

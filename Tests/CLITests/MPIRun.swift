@@ -30,31 +30,19 @@ enum MPIRun {
 
   /// `mpirun -np N fcn ARGS…` (or an MPMD line `-np 1 fcn A… : -np 1 fcn B…` when `perRank`
   /// gives each rank its own arguments), started; output goes to files.
-  final class Running {
-    let process = Process()
-    let stdoutURL: URL, stderrURL: URL
-    let started = Date()
-
+  final class Running: FCNExecutable.Running {
     init(processes: Int, _ arguments: [String], perRank: [[String]]? = nil, outputIn directory: URL) throws {
       let fcn = try FCNExecutable.executable().path
-      process.executableURL = try MPIRun.launcher()
       var args = MPIRun.launcherOptions
       if let perRank {
         for (i, a) in perRank.enumerated() { args += (i > 0 ? [":"] : []) + ["-np", "1", fcn] + a }
       } else {
         args += ["-np", "\(processes)", fcn] + arguments
       }
-      process.arguments = args
       var environment = ProcessInfo.processInfo.environment
       environment["OMP_NUM_THREADS"] = "1"
-      process.environment = environment
-      let name = "mpirun-\(UUID().uuidString.prefix(8))"
-      stdoutURL = directory.appendingPathComponent(name + ".stdout")
-      stderrURL = directory.appendingPathComponent(name + ".stderr")
-      for url in [stdoutURL, stderrURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-      process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-      process.standardError = try FileHandle(forWritingTo: stderrURL)
-      try process.run()
+      try super.init(
+        executable: MPIRun.launcher(), arguments: args, outputIn: directory, environment: environment, name: "mpirun")
     }
 
     /// The fcn processes mpirun started, by rank (read from each child's environment).
@@ -76,19 +64,17 @@ enum MPIRun {
       return found
     }
 
-    func wait(timeout: Double = 180, file: StaticString = #filePath, line: UInt = #line) -> FCNExecutable.Result {
-      let deadline = Date().addingTimeInterval(timeout)
-      while process.isRunning && Date() < deadline { usleep(5_000) }
-      if process.isRunning {
-        for pid in ranks().values { kill(pid, SIGKILL) }
-        process.terminate()
-        XCTFail("mpirun \(process.arguments ?? []) still running after \(timeout) s; killed", file: file, line: line)
-      }
-      process.waitUntilExit()
-      let read = { (url: URL) in (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
-      return FCNExecutable.Result(
-        status: process.terminationStatus, stdout: read(stdoutURL), stderr: read(stderrURL),
-        seconds: Date().timeIntervalSince(started))
+    /// The ranks first (mpirun may wait on them), then mpirun itself.
+    override func kill() {
+      for pid in ranks().values { Glibc.kill(pid, SIGKILL) }
+      process.terminate()
+    }
+
+    /// As for one process, with a longer default: two processes share the cores.
+    override func wait(timeout: Double = 180, file: StaticString = #filePath, line: UInt = #line)
+      -> FCNExecutable.Result
+    {
+      super.wait(timeout: timeout, file: file, line: line)
     }
   }
 
