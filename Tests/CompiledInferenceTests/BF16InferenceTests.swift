@@ -77,6 +77,8 @@ final class BF16InferenceTests: XCTestCase {
     let image = try testImages([2, 3, 70, 90], seed: 8)
     let reference = try keepingInferenceCopies(of: fp32.parameters) { try fp32(Variable(image)).value.toArray() }
     let got = try keepingInferenceCopies(of: bf16.parameters) { try bf16(Variable(image)).value.toArray() }
+    XCTAssertEqual(bf16.fusedSums, fp32.fusedSums, "the skip sums ran as sum post-ops into bf16 maps")
+    XCTAssertGreaterThan(fp32.fusedSums, 0)
     let e = relativeL2(got, reference)
     print("course-fcn8 21 classes 2×70×90: bf16 vs fp32 logits relative L2 \(e)")
     XCTAssertLessThan(e, 0.05)
