@@ -198,8 +198,10 @@ public final class Trainer {
     let loss = Double(options.loss.extraWorkingBytes(pixels: batch * height * width, classes: model.classes))
     var modelBytes = Double(model.trainingBytes(batch: batch, height: height, width: width))
     if options.precision == .bf16 {
-      // Activations (and their gradients) are bf16: half of what grows with the batch.
-      modelBytes -= (Double(model.trainingBytes(batch: 2 * batch, height: height, width: width)) - modelBytes) / 2
+      // Activations and their gradients are bf16, but not the weight-sized transients and
+      // oneDNN's fp32 work buffers: measured on course-fcn8 (docs/benchmarks.md, bf16), the pool's
+      // peak use fell 23–36 % and peak RSS up to 18 %, so a quarter of what grows with the batch.
+      modelBytes -= (Double(model.trainingBytes(batch: 2 * batch, height: height, width: width)) - modelBytes) / 4
     }
     let total = modelBytes - saved + slots * params + loaderBuffers + loss
     return total >= Double(Int64.max) ? Int64.max : Int64(total)
