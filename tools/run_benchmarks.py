@@ -42,7 +42,10 @@ def measure(args, model, size, batch, mode, dtype):
                            "--precision", "bf16" if dtype == "bf16" else "fp32", "--json"])
         theirs += run_lines([sys.executable, os.path.join(HERE, "bench_pytorch.py"), *common,
                              "--repeats", str(args.steps)] + (["--bf16"] if dtype == "bf16" else []))
-    return ours, theirs
+    # `--mode infer --precision bf16` also times folded fp32 beside bf16 (one record each): keep
+    # the records of this row's type.
+    want = "bf16" if dtype == "bf16" else "f32"
+    return [r for r in ours if r.get("dtype", "f32") == want], theirs
 
 
 def row(model, size, batch, mode, dtype, ours, theirs):

@@ -74,8 +74,10 @@ public final class InferenceConv {
   /// addend += this convolution of `x`, in place, as a oneDNN `sum` post-op (fp32 output only;
   /// `addend` must have the output's shape and is returned).
   public func callAsFunction(_ x: Activation, accumulatingInto addend: Tensor) throws -> Activation {
-    guard quantization?.outputScale == nil, addend.dtype == .f32, computeType == .f32 else {
-      throw TensorError.dtypeMismatch(op: name, detail: "a sum post-op needs an fp32 output, got \(addend.dtype)")
+    guard quantization?.outputScale == nil, addend.dtype == computeType, quantization == nil || computeType == .f32
+    else {
+      throw TensorError.dtypeMismatch(
+        op: name, detail: "a sum post-op needs an output of the addend's type (\(computeType)), got \(addend.dtype)")
     }
     return try run(x, accumulatingInto: addend)
   }

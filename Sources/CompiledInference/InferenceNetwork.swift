@@ -110,11 +110,22 @@ public final class InferenceNetwork: InferenceModel {
   /// Skip additions done as a convolution's sum post-op so far (the tests check it happens).
   public private(set) var fusedSums = 0
 
-  /// bf16 compute for every fp32 convolution (activations between them stay bf16); refused
-  /// where the CPU has no bf16 (AVX-512 BF16, AMX or AVX2-VNNI-2).
+  /// fp32, or bf16 after `useBF16()`.
+  public private(set) var computeType: DType = .f32
+
+  /// bf16 compute (`--precision bf16`): every convolution and deconvolution reads and writes
+  /// bf16 (fp32 accumulation), and the activations between them, pooling, crops and sums stay
+  /// bf16; the logits are converted to fp32 at the end. Refused where oneDNN runs no bf16
+  /// (`BF16Support`), and for an int8 network, whose layers take bytes, not bf16.
   public func useBF16() throws {
     try DType.bf16.checkSupported()
-    for c in convolutions where !c.isInt8 { c.computeType = .bf16 }
+    guard !isInt8 else {
+      throw TensorError.unsupported(
+        "--precision bf16: this is an int8 model (\(convolutions.filter(\.isInt8).count) quantised convolutions); run it with --precision fp32, or give the fp32 checkpoint"
+      )
+    }
+    for c in convolutions { c.computeType = .bf16 }
+    computeType = .bf16
   }
 
   /// Logits [N, K, H, W] (fp32, in the last layer's layout) for images [N, C, H, W].
@@ -166,7 +177,7 @@ public final class InferenceNetwork: InferenceModel {
     _ conv: InferenceConv, crop: GraphNode, sum: GraphNode, input: Activation, addend: Activation, image: Variable
   ) throws -> Activation {
     let a = addend.tensor
-    if let align = crop.op as? AlignCrop, align.offset == 0, !addend.isQuantized, a.dtype == .f32,
+    if let align = crop.op as? AlignCrop, align.offset == 0, !addend.isQuantized, a.dtype == conv.computeType,
       conv.outputShape(input.tensor.shape) == a.shape,
       let fused = try? conv(input, accumulatingInto: a)
     {
@@ -179,9 +190,15 @@ public final class InferenceNetwork: InferenceModel {
   }
 
   /// A parameter-free or deconvolution node: max pooling keeps quantised bytes (max commutes
-  /// with a positive scale); everything else gets fp32.
+  /// with a positive scale); in a bf16 network every node runs on bf16 (deconvolutions compute
+  /// in it); everything else gets fp32.
   private func run(_ node: GraphNode, _ inputs: [Activation], image: Variable) throws -> Activation {
     if node.op is ImageInput { return Activation(image.value) }
+    if computeType == .bf16 {
+      let values = inputs.map { Variable($0.tensor) }
+      return Activation(
+        try MixedPrecision.computing(in: .bf16) { try node.op.run(values, node: node, image: image) }.value)
+    }
     if node.op is MaxPool2D, let x = inputs.first, x.isQuantized || x.tensor.dtype == .bf16 {
       let y = try node.op.run([Variable(x.tensor)], node: node, image: image)
       return Activation(y.value, scale: x.scale)

@@ -20,6 +20,7 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Random seed.") var seed: UInt64 = 0
   @Flag(help: "Replace an existing run folder instead of refusing.") var overwrite = false
   @Option(help: "Loss, as fcn train --loss (e.g. ce:1,dice:0.5).") var loss = "ce:1"
+  @Option(help: "Compute precision, as fcn train --precision (fp32 or bf16).") var precision = Precision.fp32
 
   func run() throws {
     var o = TrainOptions()
@@ -38,6 +39,7 @@ struct DemoCommand: ParsableCommand {
     o.evalEvery = steps / 4
     o.checkpointEvery = 100
     o.loss = try SegmentationLoss(parsing: loss)
+    o.precision = precision
     // Small and fast: a quarter-width VGG16 with the compact (1×1 fc6) head and learnable
     // upsampling; the paper's pad-100 head would spend most of its time on padding at 64×64.
     let config = try ModelConfig(
@@ -49,7 +51,8 @@ struct DemoCommand: ParsableCommand {
     try runTraining(options: o, config: config, run: folder, resume: false, initFrom: nil)
     print(String(format: "demo finished in %.0f s. Look at:", Date().timeIntervalSince(start)))
     for (what, url) in [
-      ("report", folder.report), ("metrics", folder.metrics), ("curves", folder.plots), ("predictions", folder.samples), ("log", folder.log),
+      ("report", folder.report), ("metrics", folder.metrics), ("curves", folder.plots), ("predictions", folder.samples),
+      ("log", folder.log),
       ("weights", folder.best),
     ] {
       print("  \(what.padding(toLength: 12, withPad: " ", startingAt: 0)) \(url.path)")

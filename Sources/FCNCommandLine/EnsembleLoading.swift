@@ -4,6 +4,7 @@ import Foundation
 import Inference
 import SegData
 import SegMetrics
+import Tensor
 import Training
 
 /// The models `--run`/`--weights` name: one (as before), or several to average as an ensemble.
@@ -19,7 +20,7 @@ struct LoadedEnsemble {
   /// The first model: its run's options (data set, seed) stand for the ensemble's.
   var primary: LoadedModel { models[0] }
 
-  init(runs: [String], weights: [String], options: ModelOptions) throws {
+  init(runs: [String], weights: [String], options: ModelOptions, precision: Precision = .fp32) throws {
     limits = MemoryLimits.current()
     processBytes = currentResidentBytes()
     if runs.count <= 1 && weights.count <= 1 {
@@ -35,6 +36,12 @@ struct LoadedEnsemble {
     } else {
       models = try weights.map { try loadModel(run: nil, weights: $0, options: options) }
       names = weights
+    }
+    if precision == .bf16 {
+      try BF16Support.require { printError("fcn: " + $0) }
+      for (loaded, name) in zip(models, names) {
+        do { try loaded.predictor.useBF16() } catch { throw DataError(file: name, problem: "\(error)") }
+      }
     }
   }
 

@@ -33,7 +33,8 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
-    let ensemble = try LoadedEnsemble(runs: runFolder, weights: weights, options: modelOptions)
+    let ensemble = try LoadedEnsemble(
+      runs: runFolder, weights: weights, options: modelOptions, precision: inference.precision)
     let loaded = ensemble.primary
     let spec = data ?? loaded.trainOptions?.data ?? "synthetic"
     let dataset = try openDataset(

@@ -1,18 +1,24 @@
+import CompiledInference
 import FCN
 import Foundation
-import CompiledInference
 import NN
 import SeededRandom
 import Tensor
 import Training
 
 /// How `fcn bench --mode infer` runs the model: the training graph in eval mode (what inference
-/// was before issue 17), the folded fp32 inference network (what `fcn eval|predict` run), or
-/// that network quantised to int8.
+/// was before issue 17), the folded fp32 inference network (what `fcn eval|predict` run), that
+/// network quantised to int8, or computing in bf16 (`--precision bf16`).
 enum InferenceEngine: String, CaseIterable, Sendable {
-  case graph, folded, int8
+  case graph, folded, int8, bf16
 
-  var dtype: String { self == .int8 ? "int8" : "f32" }
+  var dtype: String {
+    switch self {
+    case .int8: return "int8"
+    case .bf16: return "bf16"
+    case .graph, .folded: return "f32"
+    }
+  }
 }
 
 /// Times one model's inference on several engines side by side: every timed round runs each
@@ -58,6 +64,10 @@ struct InferenceBenchmark {
         for _ in 0..<calibrationImages { try calibration.observe(network, image: image(1)) }
         quantized = try network.quantize(calibration, options: quantization)
         runs.append((engine, { _ = try network(Variable(x)) }))
+      case .bf16:
+        let network = try InferenceNetwork(folding: model)
+        try network.useBF16()
+        runs.append((engine, { _ = try network(Variable(x)) }))
       }
     }
     var times = [[Double]](repeating: [], count: runs.count)
@@ -82,8 +92,9 @@ extension BenchCommand {
   /// `--mode infer`: the engines `--precision` and `--unfolded` choose, timed side by side, one
   /// line (or JSON record) each, then int8's speed-up over the folded fp32 network.
   func runInference(config: ModelConfig, height: Int, width: Int) throws {
-    let engines: [InferenceEngine] =
+    var engines: [InferenceEngine] =
       precision == .int8 ? [.graph, .folded, .int8] : unfolded ? [.graph, .folded] : [.folded]
+    if precision == .bf16 { engines.append(.bf16) }
     var bench = InferenceBenchmark(
       config: config, height: height, width: width, batch: batch, warmup: warmup, steps: steps, engines: engines)
     let kept = try keptFP32Layers(keepFp32)

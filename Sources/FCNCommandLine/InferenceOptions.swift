@@ -19,6 +19,10 @@ struct InferenceOptions: ParsableArguments {
     TileWeighting.uniform
   @Flag(help: "Never tile automatically: refuse (with the estimate) an image that does not fit in memory whole.")
   var noTile = false
+  @Option(
+    help:
+      "Compute precision: fp32, or bf16 (convolutions and activations in bf16, fp32 accumulation; where oneDNN runs bf16: bf16 hardware, or emulated on AVX-512, slower, with a warning)."
+  ) var precision = Precision.fp32
 
   func validate() throws {
     _ = try augmentation()

@@ -23,6 +23,8 @@ struct ModelBenchmark {
   var immediateUpdate = true
   /// Train mode: recompute each VGG block in backward (`fcn train --recompute on`).
   var recompute = false
+  /// Train mode: f32, or bf16 mixed precision (`fcn train --precision bf16`).
+  var precision = DType.f32
 
   struct Result {
     var stepSeconds: Spread
@@ -48,6 +50,9 @@ struct ModelBenchmark {
       shape: [batch, height, width],
       labels: (0..<(batch * height * width)).map { _ in Int32(rng.next() % UInt64(config.classes)) })
     let optimizer = SGD(model.parameters, learningRate: 1e-4, momentum: 0.9)
+    let precision = self.precision
+    // Logits in fp32 for the loss whatever the compute type (as fcn train).
+    let logits = { try cast(MixedPrecision.computing(in: precision) { try model(Variable(image)) }, to: .f32) }
 
     let step: () throws -> Void
     switch mode {
@@ -59,13 +64,13 @@ struct ModelBenchmark {
         if immediateUpdate {
           try immediate.during {
             let tape = Tape()
-            let loss = try tape.record { try softmaxCrossEntropy(model(Variable(image)), labels: labels) }
+            let loss = try tape.record { try softmaxCrossEntropy(logits(), labels: labels) }
             try tape.backward(from: loss)
           }
         } else {
           for p in model.parameters { p.zeroGrad() }
           let tape = Tape()
-          let loss = try tape.record { try softmaxCrossEntropy(model(Variable(image)), labels: labels) }
+          let loss = try tape.record { try softmaxCrossEntropy(logits(), labels: labels) }
           try tape.backward(from: loss)
           try optimizer.step()
         }

@@ -23,7 +23,8 @@ struct PredictionJob {
 
   func run() throws {
     let o = options
-    let ensemble = try LoadedEnsemble(runs: o.runFolder, weights: o.weights, options: o.modelOptions)
+    let ensemble = try LoadedEnsemble(
+      runs: o.runFolder, weights: o.weights, options: o.modelOptions, precision: o.inference.precision)
     let predictor = try EnsemblePredictor(
       members: ensemble.members(normalize: o.normalize), augmentation: o.inference.augmentation())
     let inputs = try listInputs()

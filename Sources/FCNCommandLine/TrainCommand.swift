@@ -55,7 +55,10 @@ struct TrainArguments: ParsableArguments {
   var clipNorm: Float?
   @Option(help: "Class weights: a file with one weight per line, or 'auto' (median frequency).") var classWeights:
     String?
-  @Option(help: "Compute precision.") var precision = Precision.fp32
+  @Option(
+    help:
+      "Compute precision: fp32, or bf16 mixed precision (convolutions and activations in bf16, fp32 weights, optimiser and loss; where oneDNN runs bf16: bf16 hardware, or emulated on AVX-512, slower, with a warning). Default fp32; --resume keeps the run's."
+  ) var precision: Precision?
   @Option(
     help:
       "Batches per optimiser step (gradient accumulation; above 1, gradients are kept and SGD updates after backward)."
@@ -94,7 +97,8 @@ struct TrainArguments: ParsableArguments {
     o.crop = try crop.map { try parseSize($0, option: "--crop") }
     (o.batch, o.epochs, o.steps, o.optimizer) = (batch, epochs, steps, optimizer)
     (o.learningRate, o.momentum, o.weightDecay, o.schedule, o.warmup) = (lr, momentum, weightDecay, schedule, warmup)
-    (o.clipNorm, o.precision, o.accumulate, o.seed, o.workers) = (clipNorm, precision, accumulate, seed, workers)
+    (o.clipNorm, o.accumulate, o.seed, o.workers) = (clipNorm, accumulate, seed, workers)
+    o.precision = try precision ?? (resume ? readTrainOptions(RunFolder(run))?.precision : nil) ?? .fp32
     (o.evalEvery, o.checkpointEvery, o.normalize, o.skipBad) = (evalEvery, checkpointEvery, normalize, skipBad)
     (o.scaleJitter, o.flip) = (try parseRange(scaleJitter, option: "--scale-jitter"), flip)
     o.recompute = recompute

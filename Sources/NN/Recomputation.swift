@@ -30,6 +30,8 @@ public func recomputedInBackward(_ input: Variable, _ segment: @escaping (Variab
   -> Variable
 {
   guard let tape = Tape.current else { return try segment(input) }
+  // The replay computes in the forward's precision, wherever backward runs.
+  let precision = MixedPrecision.computeType
   let scratch = Tape(countingUses: false)
   let output = try scratch.record { try segment(input) }
   scratch.reset()  // what it captured for backward goes now: the replay rebuilds it
@@ -38,7 +40,9 @@ public func recomputedInBackward(_ input: Variable, _ segment: @escaping (Variab
     guard let dy = output.grad else { return }
     output.grad = nil
     let replay = Tape()
-    let again = try replay.record { try Recomputation.replaying { try segment(input) } }
+    let again = try replay.record {
+      try Recomputation.replaying { try MixedPrecision.computing(in: precision) { try segment(input) } }
+    }
     try replay.backward(from: again, seed: dy)
   }
   return output

@@ -114,6 +114,7 @@ func addInPlace(_ dst: Tensor, _ src: Tensor) throws {
   guard dst.desc.isEqual(src.desc) else {
     throw TensorError.shapeMismatch(op: "accumulate", detail: "\(dst.desc) += \(src.desc)")
   }
+  if dst.dtype == .bf16 { return try addInPlaceBF16(dst, src) }
   guard dst.dtype == .f32 else { throw TensorError.dtypeMismatch(op: "accumulate", detail: "\(dst.dtype)") }
   let n = dst.buffer.byteCount / 4
   let d = dst.floats

@@ -29,10 +29,9 @@ public enum DType: String, Sendable, CustomStringConvertible {
   }
   public var description: String { rawValue }
 
-  /// Throws unless this CPU computes in this type (bf16 needs AVX-512 BF16 or AVX2-VNNI-2).
+  /// Throws unless oneDNN computes in this type here: bf16 needs bf16 hardware or AVX-512, on
+  /// which oneDNN emulates it (`BF16Support`).
   public func checkSupported() throws {
-    if self == .bf16 && !Engine.isa.hasBF16 {
-      throw TensorError.unsupported("this CPU has no bf16 support (ISA: \(Engine.isa))")
-    }
+    if self == .bf16 { try BF16Support.current.check(option: "bf16") }
   }
 }

@@ -111,7 +111,8 @@ extension TrainingSession {
     let run = {
       let tape = Tape()
       let loss = try tape.record {
-        try softmaxCrossEntropy(self.model(Variable(images)), labels: labels, classWeights: self.options.classWeights)
+        try softmaxCrossEntropy(
+          cast(self.model(Variable(images)), to: .f32), labels: labels, classWeights: self.options.classWeights)
       }
       try tape.backward(from: loss, seed: Tensor(shape: [1], values: [Float(share) / Float(self.options.accumulate)]))
       return loss

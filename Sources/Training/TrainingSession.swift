@@ -111,7 +111,8 @@ final class TrainingSession {
     let loss = try immediate.during {
       let tape = Tape()
       let loss = try tape.record {
-        try options.loss(model(Variable(images)), labels: labels, classWeights: options.classWeights)
+        // Under --precision bf16 the logits are bf16: the loss and its gradient are fp32.
+        try options.loss(cast(model(Variable(images)), to: .f32), labels: labels, classWeights: options.classWeights)
       }
       // A non-finite loss must not reach the weights: with updates during backward, stop
       // before backward (optimizerStep then refuses the step, as on the ordinary path).

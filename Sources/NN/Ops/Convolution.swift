@@ -110,8 +110,10 @@ func convolutionCore(
   let tape = recording(x, weight, bias)
   let training = tape != nil
   let wDims = wPlain.dims
+  // fp32, or bf16 source, weights and output (fp32 accumulation) under MixedPrecision.
+  let dt = MixedPrecision.convolutionType(for: x.value)
   let key =
-    "\(kind)|\(training)|\(x.value.dtype)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
+    "\(kind)|\(training)|\(x.value.dtype)|\(dt)|\(describe(xs))|\(describe(wDims))|\(bias != nil)|\(geometryKey)|\(fuseReLU)"
 
   // oneDNN 3.2's strided brgemm deconvolution (brgconv_strided, AVX2 and AVX-512) adds the bias
   // once per overlapping kernel tap when channels are blocked: 11 classes, k64 s32, two input
@@ -123,8 +125,8 @@ func convolutionCore(
     var pd: dnnl_primitive_desc_t?
     try check(
       kind.forward(
-        &pd, training ? dnnl_forward_training : dnnl_forward_inference, anyDesc(xs), anyDesc(wDims), b,
-        anyDesc(yDims), params, Attributes(fuseReLU: fuseReLU)),
+        &pd, training ? dnnl_forward_training : dnnl_forward_inference, anyDesc(xs, dt), anyDesc(wDims, dt), b,
+        anyDesc(yDims, dt), params, Attributes(fuseReLU: fuseReLU)),
       "\(name) forward primitive for input \(describe(xs)), weight \(describe(weight.shape))")
     return try Primitive(pd: pd!, what: name)
   }
@@ -152,7 +154,7 @@ func convolutionCore(
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
         var pd: dnnl_primitive_desc_t?
         try check(
-          kind.backwardData(&pd, anyDesc(xs), anyDesc(wDims), anyDesc(yDims), params, fwd.pd),
+          kind.backwardData(&pd, anyDesc(xs, dt), anyDesc(wDims, dt), anyDesc(yDims, dt), params, fwd.pd),
           "\(name) backward-data primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_data")
       }
@@ -170,8 +172,9 @@ func convolutionCore(
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_weights") {
         var pd: dnnl_primitive_desc_t?
         let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
+        // Weight gradients stay fp32 (the masters' type) even from bf16 source and gradients.
         try check(
-          kind.backwardWeights(&pd, anyDesc(xs), anyDesc(wDims), b, anyDesc(yDims), params, fwd.pd),
+          kind.backwardWeights(&pd, anyDesc(xs, dt), anyDesc(wDims, .f32), b, anyDesc(yDims, dt), params, fwd.pd),
           "\(name) backward-weights primitive")
         return try Primitive(pd: pd!, what: "\(name) bwd_weights")
       }

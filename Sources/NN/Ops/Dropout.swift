@@ -47,6 +47,7 @@ func multiplyPerSample(_ t: Tensor, _ masks: [[Float]]) throws -> Tensor {
   func unsupported() -> TensorError {
     .unsupported("dropout2d: layout \(t.desc) is not one of nchw, nhwc, nChw4c, nChw8c, nChw16c")
   }
+  if t.dtype == .bf16 { return try multiplyPerSampleBF16(t, masks) }
   guard t.dtype == .f32, let tag = t.desc.tag else { throw unsupported() }
   let out = try Tensor(desc: t.desc)
   let (x, y) = (t.floats, out.floats)
