@@ -131,9 +131,12 @@ public final class Trainer {
     let size = try o.crop ?? trainSet.sample(at: 0).image.size
     // Each process of a data-parallel job holds its share of the batch.
     let localBatch = o.batch / max(1, o.worldSize)
-    try checkLargestActivation(batch: localBatch, size: size)
     var estimate = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
-    guard estimate > memoryLimits.availableBytes else { return }
+    // Checked once the memory is known to suffice: an absurd batch gets the memory refusal's
+    // fuller advice first.
+    guard estimate > memoryLimits.availableBytes else {
+      return try checkLargestActivation(batch: localBatch, size: size)
+    }
     if o.recompute == .auto && model.canRecompute {
       model.recomputesInBackward = true
       let recomputing = memoryEstimate(batch: localBatch, height: size.height, width: size.width)
@@ -141,7 +144,7 @@ public final class Trainer {
         say(
           "memory: a step at batch \(o.batch), \(size) needs about \(formatBytes(estimate)), more than the \(formatBytes(memoryLimits.availableBytes)) available; recomputing each VGG block in backward (--recompute auto) it needs about \(formatBytes(recomputing))"
         )
-        return
+        return try checkLargestActivation(batch: localBatch, size: size)
       }
       estimate = recomputing
     }
