@@ -8,44 +8,20 @@ import XCTest
 /// `--precision bf16` through the trainer: config.json records it, checkpoints stay fp32 (and
 /// load into an fp32 run), a stopped bf16 run resumes bit for bit, the loss falls like fp32's,
 /// and SGD during backward works in bf16. Run where oneDNN runs bf16, skipped elsewhere.
-final class BF16TrainerTests: XCTestCase {
-  var scratch: URL!
-
+final class BF16TrainerTests: TinyTrainingTestCase {
   override func setUpWithError() throws {
     guard BF16Support.current != .unavailable else {
       throw XCTSkip("oneDNN runs no bf16 on this CPU (ISA \(Engine.isa)): bf16 training needs AVX-512 or bf16 hardware")
     }
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-bf16-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    try super.setUpWithError()
   }
-
-  override func tearDownWithError() throws { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
 
   func options(steps: Int, precision: Precision, optimizer: OptimizerKind = .adamw) -> TrainOptions {
-    var o = TrainOptions()
-    o.model = .fcn8s  // a record only: the trainer runs the TinyNet it is given
-    o.data = "synthetic:8"
-    o.syntheticSize = .init(height: 32, width: 32)
-    o.batch = 4
-    o.steps = steps
+    var o = options(steps: steps)
     o.optimizer = optimizer
     o.learningRate = optimizer == .sgd ? 0.05 : 0.01
-    o.weightDecay = 0
-    o.schedule = .constant
-    o.workers = 1
-    o.checkpointEvery = 5
-    o.scaleJitter = 1...1
-    o.flip = false
     o.precision = precision
     return o
-  }
-
-  func trainer(_ o: TrainOptions, _ name: String, model: TinyNet? = nil) throws -> Trainer {
-    let t = try Trainer(
-      options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}",
-      run: RunFolder(scratch.appendingPathComponent(name).path))
-    t.say = { _ in }
-    return t
   }
 
   func run(_ name: String) -> RunFolder { RunFolder(scratch.appendingPathComponent(name).path) }

@@ -8,40 +8,7 @@ import XCTest
 
 /// The training options of the competition workflow: a mixed loss, early stopping that survives
 /// a resume, step checkpoints, frozen BatchNorm.
-final class CompetitionTrainingTests: XCTestCase {
-  var scratch: URL!
-
-  override func setUpWithError() throws {
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-competition-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-  func options(steps: Int) -> TrainOptions {
-    var o = TrainOptions()
-    o.data = "synthetic:8"
-    o.syntheticSize = .init(height: 32, width: 32)
-    o.batch = 4
-    o.steps = steps
-    o.optimizer = .adamw
-    o.learningRate = 0.01
-    o.weightDecay = 0
-    o.schedule = .constant
-    o.checkpointEvery = 5
-    o.scaleJitter = 1...1
-    o.flip = false
-    return o
-  }
-
-  func trainer(_ o: TrainOptions, _ name: String, model: TinyNet? = nil) throws -> Trainer {
-    let t = try Trainer(
-      options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}",
-      run: RunFolder(scratch.appendingPathComponent(name).path))
-    t.say = { _ in }
-    return t
-  }
-
+final class CompetitionTrainingTests: TinyTrainingTestCase {
   func last(_ run: String) throws -> Checkpoint.Contents {
     try Checkpoint.load(from: RunFolder(scratch.appendingPathComponent(run).path).last)
   }

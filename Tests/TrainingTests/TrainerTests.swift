@@ -6,42 +6,7 @@ import Training
 import WeightIO
 import XCTest
 
-final class TrainerTests: XCTestCase {
-  var scratch: URL!
-
-  override func setUpWithError() throws {
-    scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fcn-trainer-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
-
-  func options(steps: Int, data: String = "synthetic:8") -> TrainOptions {
-    var o = TrainOptions()
-    o.model = .fcn8s  // a record only: the trainer runs the TinyNet it is given
-    o.data = data
-    o.syntheticSize = .init(height: 32, width: 32)
-    o.batch = 4
-    o.steps = steps
-    o.optimizer = .adamw
-    o.learningRate = 0.01
-    o.weightDecay = 0
-    o.schedule = .constant
-    o.workers = 1
-    o.checkpointEvery = 5
-    o.scaleJitter = 1...1
-    o.flip = false
-    return o
-  }
-
-  func trainer(_ o: TrainOptions, _ name: String, model: TinyNet? = nil) throws -> Trainer {
-    let t = try Trainer(
-      options: o, model: model ?? TinyNet(classes: 6), modelConfig: "{\"name\":\"tiny\"}",
-      run: RunFolder(scratch.appendingPathComponent(name).path))
-    t.say = { _ in }
-    return t
-  }
-
+final class TrainerTests: TinyTrainingTestCase {
   func weights(_ run: String) throws -> [String: [Float]] {
     let c = try Checkpoint.load(from: RunFolder(scratch.appendingPathComponent(run).path).last)
     return try c.model.mapValues { try $0.floats() }
