@@ -69,7 +69,9 @@ final class BatchNormReLUMemoryTests: XCTestCase {
     for p in convs.flatMap(\.parameters) + norms.flatMap(\.parameters) {
       gradients[p.name] = try p.grad?.toArray() ?? []
     }
-    return Run(kept: afterForward - before, backwardExtra: backwardExtra, activation: activation, gradients: gradients, output: try out.value.toArray())
+    return Run(
+      kept: afterForward - before, backwardExtra: backwardExtra, activation: activation, gradients: gradients,
+      output: try out.value.toArray())
   }
 
   func testFusedChainGivesTheSameGradients() throws {
