@@ -51,6 +51,9 @@ func buildVGG(
       layers.convs.append(conv)
       if bn {
         let norm = try BatchNorm2D(bnName, channels: out, momentum: 0.1, eps: 1e-5)
+        // The convolution above is its input's only reader, the ReLU below its output's.
+        norm.readsInputAlone = true
+        norm.fusesFollowingReLU = true
         b.add(bnName, norm)
         b.add(reluName, ReLUInPlace())
         layers.norms.append(norm)

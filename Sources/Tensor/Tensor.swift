@@ -40,6 +40,20 @@ public final class Tensor {
     storage = nil
   }
 
+  /// Gives the storage back for good, recipe or not: for an activation that something still
+  /// references but nothing will read again (a BatchNorm's input once its backward has run,
+  /// which the convolution that made it holds until its own backward). Reading it traps.
+  public func discard() {
+    if let m = _memory { dnnl_memory_destroy(m) }
+    _memory = nil
+    storage = nil
+    recompute = nil
+  }
+
+  /// Whether no other tensor shares this one's storage (a view or window of it): with the only
+  /// reference to this tensor too, an op may overwrite it in place.
+  public var ownsStorageAlone: Bool { storage != nil && isKnownUniquelyReferenced(&storage) }
+
   /// Brings back released storage by running the recipe; a no-op when the values are here.
   public func materialize() throws {
     guard storage == nil, let recompute else { return }

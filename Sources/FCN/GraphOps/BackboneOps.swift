@@ -5,11 +5,12 @@ extension BatchNorm2D: GraphOp {
   public func summary(_ node: GraphNode) -> String { "batch norm" }
   public var layer: Module? { self }
   public func run(_ inputs: [Variable], node: GraphNode, image: Variable) throws -> Variable { try self(inputs[0]) }
-  /// In training the output (with the in-place ReLU after it) is given back once forward is
-  /// done with it and rebuilt in backward from the input, which the convolution before already
-  /// counts: one activation per BatchNorm, not two.
+  /// In training the output (with the ReLU after it) is given back once forward is done with
+  /// it and rebuilt in backward from the input, which the convolution before already counts:
+  /// one activation per BatchNorm, not two. With the ReLU fused, its mask is kept: one bit an
+  /// element.
   public func memory(outputBytes: Int, inputs: [[Int]], output: [Int]) -> OpMemory {
-    OpMemory(training: 0, inference: outputBytes)
+    OpMemory(training: fusesFollowingReLU ? (outputBytes / 32 + 63) & ~63 : 0, inference: outputBytes)
   }
 }
 

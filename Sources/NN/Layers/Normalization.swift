@@ -17,6 +17,15 @@ public final class BatchNorm2D: Module {
   /// Set for synchronised BatchNorm in data-parallel training: training batches are normalised
   /// with the statistics of every process's samples (see syncBatchNorm2d).
   public var statisticsAcross: CrossProcessSum?
+  /// Set when an in-place ReLU follows and nothing else reads this layer's output: in training
+  /// the ReLU is then applied by the BatchNorm (one oneDNN pass, a bit mask for backward; see
+  /// ReLUActivated) and the graph's ReLU passes the activated output through. Not with
+  /// synchronised statistics, whose backward is partly hand-written.
+  public var fusesFollowingReLU = false
+  /// Set when nothing but this layer reads its input (the convolution before it): in training
+  /// its backward, the input's last reader, then gives the input's storage back, where the
+  /// convolution that made it would hold it until its own backward.
+  public var readsInputAlone = false
 
   public init(_ name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) throws {
     self.name = name
@@ -41,7 +50,7 @@ public final class BatchNorm2D: Module {
     }
     return try batchNorm2d(
       x, gamma: weight, beta: bias, stats: stats, training: training && !frozen, momentum: momentum, eps: eps,
-      name: name)
+      fuseReLU: fusesFollowingReLU, discardsInput: readsInputAlone, name: name)
   }
 
   /// The plain batch norm's shape check, for the synchronised path.

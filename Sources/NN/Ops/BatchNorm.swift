@@ -17,9 +17,12 @@ public final class RunningStats {
 /// with the batch statistics and updates the running ones as
 /// `running = (1 - momentum) · running + momentum · batch` (unbiased batch variance), which is
 /// exactly what PyTorch's `momentum` means; in eval it uses the running statistics.
+/// `fuseReLU` (on a tape; see ReLUActivated) returns relu(BatchNorm(x)) from one oneDNN pass whose
+/// backward takes the ReLU's mask from a one-bit-per-element workspace. `discardsInput`: nothing
+/// else reads `x`'s value, so backward, its last reader, gives its storage back when done.
 public func batchNorm2d(
   _ x: Variable, gamma: Parameter, beta: Parameter, stats: RunningStats, training: Bool, momentum: Float = 0.1,
-  eps: Float = 1e-5, name: String = "batch_norm2d"
+  eps: Float = 1e-5, fuseReLU: Bool = false, discardsInput: Bool = false, name: String = "batch_norm2d"
 ) throws -> Variable {
   let xs = x.shape
   guard xs.count == 4, gamma.shape == [xs[1]], beta.shape == [xs[1]], stats.mean.shape == [xs[1]] else {
@@ -33,6 +36,9 @@ public func batchNorm2d(
   let tape = recording(x, gamma, beta)
   var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
   if !training { flags |= dnnl_use_global_stats.rawValue }
+  // On a tape only: tape-less passes keep the separate ReLU (and their bits).
+  let fused = fuseReLU && tape != nil
+  if fused { flags |= dnnl_fuse_norm_relu.rawValue }
   let src = x.value
   let prop = tape != nil ? dnnl_forward_training : dnnl_forward_inference
   let key = "bn|\(prop.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
@@ -46,10 +52,14 @@ public func batchNorm2d(
   let y = try Tensor(desc: src.desc)
   let mean = training ? try Tensor(shape: [c]) : stats.mean
   let variance = training ? try Tensor(shape: [c]) : stats.variance
-  try fwd.execute([
+  var args = [
     (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
     (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
-  ])
+  ]
+  // The fused ReLU's mask for backward: one bit per element.
+  let workspace = try fused ? Tensor(desc: fwd.desc(dnnl_query_workspace_md)) : nil
+  if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
+  try fwd.execute(args)
   if training && !Recomputation.isReplaying {
     let n = Float(xs[0] * xs[2] * xs[3])
     let unbias = n > 1 ? n / (n - 1) : 1
@@ -65,15 +75,19 @@ public func batchNorm2d(
     // by a normalisation with the batch's own statistics, so the model lets it go after forward
     // (one activation per BatchNorm instead of two). See batchNormOutput for why the rebuild
     // gives the forward's bits. Out of training mode (a frozen BatchNorm) the statistics are
-    // the running ones, which nothing changes before backward.
+    // the running ones, which nothing changes before backward. Fused with the ReLU, the
+    // output is needed only by the next layer's backward-weights (the mask is in the
+    // workspace), which gives the rebuild back at once.
     y.recompute = { y in
-      try batchNormOutput(src, into: y, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: eps, name: name)
+      try batchNormOutput(
+        src, into: y, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: eps, fuseReLU: fused, name: name)
     }
   }
-  let out = Variable(y, requiresGrad: tape != nil)
+  let out = fused ? ReLUActivated(y) : Variable(y, requiresGrad: tape != nil)
   tape?.push {
-    guard let dy = out.grad else { return }
+    guard var dy = out.grad else { return }
     out.grad = nil
+    if !dy.desc.isEqual(src.desc) { dy = try dy.reordered(to: src.desc) }
     let bwd = try PrimitiveCache.shared.get("\(key)|bwd") {
       var pd: dnnl_primitive_desc_t?
       try check(
@@ -82,14 +96,19 @@ public func batchNorm2d(
         "\(name) backward")
       return try Primitive(pd: pd!, what: "\(name) bwd")
     }
-    let dx = try Tensor(desc: src.desc)
+    // oneDNN's batch normalisation may write diff_src over diff_dst: done when nothing else
+    // holds this gradient (one activation-sized buffer fewer at the peak of backward).
+    let dx = try isKnownUniquelyReferenced(&dy) && dy.ownsStorageAlone ? dy : Tensor(desc: src.desc)
     let dgamma = try Tensor(shape: [c])
     let dbeta = try Tensor(shape: [c])
-    try bwd.execute([
-      (DNNL_ARG_SRC, src), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
-      (DNNL_ARG_DIFF_DST, dy.reordered(to: src.desc)), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_DIFF_SRC, dx),
-      (DNNL_ARG_DIFF_SCALE, dgamma), (DNNL_ARG_DIFF_SHIFT, dbeta),
-    ])
+    var args = [
+      (DNNL_ARG_SRC, src), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance), (DNNL_ARG_DIFF_DST, dy),
+      (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_DIFF_SRC, dx), (DNNL_ARG_DIFF_SCALE, dgamma),
+      (DNNL_ARG_DIFF_SHIFT, dbeta),
+    ]
+    if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
+    try bwd.execute(args)
+    if discardsInput { src.discard() }
     if x.requiresGrad { try x.accumulate(dx) }
     if gamma.requiresGrad { try gamma.accumulate(dgamma) }
     if beta.requiresGrad { try beta.accumulate(dbeta) }
@@ -103,9 +122,10 @@ public func batchNorm2d(
 /// the forward's output bit for bit (BatchNormRecomputeTests checks it for every layout).
 func batchNormOutput(
   _ src: Tensor, into y: Tensor, gamma: Parameter, beta: Parameter, mean: Tensor, variance: Tensor, eps: Float,
-  name: String
+  fuseReLU: Bool = false, name: String
 ) throws {
-  let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
+  var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
+  if fuseReLU { flags |= dnnl_fuse_norm_relu.rawValue }
   let key = "bn|\(dnnl_forward_inference.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
   let p = try PrimitiveCache.shared.get(key) {
     var pd: dnnl_primitive_desc_t?

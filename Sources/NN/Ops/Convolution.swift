@@ -146,10 +146,48 @@ func convolutionCore(
   // Backward reads the output only through the fused ReLU; not capturing it otherwise lets the
   // output go as soon as nothing else holds it.
   let reluOutput = fuseReLU ? y : nil
+  /// Backward-weights from the output gradient; returns what adds its results to the gradients.
+  func backwardWeights(_ dy: Tensor) throws -> (() throws -> Void)? {
+    guard weight.requiresGrad || bias?.requiresGrad == true else { return nil }
+    let bwd = try PrimitiveCache.shared.get("\(key)|bwd_weights") {
+      var pd: dnnl_primitive_desc_t?
+      let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
+      // Weight gradients stay fp32 (the masters' type) even from bf16 source and gradients.
+      try check(
+        kind.backwardWeights(&pd, anyDesc(xs, dt), anyDesc(wDims, .f32), b, anyDesc(yDims, dt), params, fwd.pd),
+        "\(name) backward-weights primitive")
+      return try Primitive(pd: pd!, what: "\(name) bwd_weights")
+    }
+    // The input may have been released after forward (a BatchNorm output): rebuilt here.
+    try src.materialize()
+    let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
+    var args: [(Int32, Tensor)] = try [
+      (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
+      (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
+      (DNNL_ARG_DIFF_WEIGHTS, dw),
+    ]
+    let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
+    if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
+    try bwd.execute(args)
+    return {
+      if weight.requiresGrad { try weight.accumulate(dw, seenAs: wPlain) }
+      if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
+    }
+  }
+  // A fused BatchNorm + ReLU output (ReLUActivated) is needed by this backward-weights alone:
+  // it runs first on the rebuilt input, which goes back to the pool before backward-data's
+  // output exists. The weight gradient is added after backward-data, which must read the
+  // weights from before an update during backward.
+  let rebuiltInput = x is ReLUActivated && src === x.value
   tape?.push {
     guard var dy = out.grad else { return }
     out.grad = nil
     if let reluOutput { dy = try reluBackward(dy, output: reluOutput) }
+    var addWeightGradient: (() throws -> Void)?
+    if rebuiltInput {
+      addWeightGradient = try backwardWeights(dy)
+      src.release()
+    }
     if x.requiresGrad {
       let bwd = try PrimitiveCache.shared.get("\(key)|bwd_data") {
         var pd: dnnl_primitive_desc_t?
@@ -168,30 +206,8 @@ func convolutionCore(
       ])
       try x.accumulate(dx)
     }
-    if weight.requiresGrad || bias?.requiresGrad == true {
-      let bwd = try PrimitiveCache.shared.get("\(key)|bwd_weights") {
-        var pd: dnnl_primitive_desc_t?
-        let b = try bias.map { _ in try MemoryDesc([o], .f32, dnnl_a) }
-        // Weight gradients stay fp32 (the masters' type) even from bf16 source and gradients.
-        try check(
-          kind.backwardWeights(&pd, anyDesc(xs, dt), anyDesc(wDims, .f32), b, anyDesc(yDims, dt), params, fwd.pd),
-          "\(name) backward-weights primitive")
-        return try Primitive(pd: pd!, what: "\(name) bwd_weights")
-      }
-      // The input may have been released after forward (a BatchNorm output): rebuilt here.
-      try src.materialize()
-      let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
-      var args: [(Int32, Tensor)] = try [
-        (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
-        (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
-        (DNNL_ARG_DIFF_WEIGHTS, dw),
-      ]
-      let db = try bias.map { _ in try Tensor(desc: MemoryDesc([o], .f32, dnnl_a)) }
-      if let db { args.append((DNNL_ARG_DIFF_BIAS, db)) }
-      try bwd.execute(args)
-      if weight.requiresGrad { try weight.accumulate(dw, seenAs: wPlain) }
-      if let bias, let db, bias.requiresGrad { try bias.accumulate(db) }
-    }
+    if !rebuiltInput { addWeightGradient = try backwardWeights(dy) }
+    try addWeightGradient?()
   }
   return out
 }

@@ -4,6 +4,7 @@ import Tensor
 /// ReLU. In place overwrites `x`'s value: safe when nothing's backward reads `x` itself (true of
 /// conv, BatchNorm, pooling and Add outputs), and it saves one activation-sized buffer.
 public func relu(_ x: Variable, inPlace: Bool = false) throws -> Variable {
+  if inPlace, x is ReLUActivated { return x }  // its BatchNorm applied it (BatchNormReLU.swift)
   let tape = recording(x)
   let y = inPlace ? x.value : try Tensor(desc: x.value.desc)
   let forward = try reluForwardPrimitive(x.value.desc, training: tape != nil)
