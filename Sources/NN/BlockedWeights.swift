@@ -62,14 +62,25 @@ extension Parameter {
 
   /// Called by a training convolution with the weight layout its forward primitive chose:
   /// a plain fp32 OIHW weight of at least `BlockedWeights.threshold` bytes moves into it for
-  /// good (with its gradient, if one is kept), when that layout has no padding.
+  /// good (with its gradient, if one is kept), when that layout has no padding. The move is
+  /// made in the weight's own buffer through a copy outside the pool: a freed 392 MiB buffer
+  /// left idle in the pool would be taken by the next large request (fc7's 64 MiB weight) and
+  /// held for good.
   func adoptLayoutIfLarge(_ wanted: MemoryDesc, plain: MemoryDesc) throws {
     guard !isBlocked, value.dtype == .f32, value.desc.byteSize >= BlockedWeights.threshold,
       plain.isEqual(value.desc), !wanted.isEqual(value.desc), wanted.byteSize == value.desc.byteSize,
       wanted.dims == value.shape
     else { return }
-    value = try value.reordered(to: wanted)
-    if let g = grad { grad = try g.reordered(to: wanted) }
+    func inPlace(_ t: Tensor) throws -> Tensor {
+      let copy = UnsafeMutableRawPointer.allocate(byteCount: t.buffer.byteCount, alignment: 64)
+      defer { copy.deallocate() }
+      copy.copyMemory(from: t.buffer.pointer, byteCount: t.buffer.byteCount)
+      let moved = try Tensor(viewing: t, as: wanted)
+      try reorderRaw(copy, t.desc, into: moved.buffer.pointer, wanted)
+      return moved
+    }
+    value = try inPlace(value)
+    if let g = grad { grad = try inPlace(g) }
   }
 }
 
@@ -82,7 +93,18 @@ extension Parameter {
         if backwardData { t.backwardData += 1 } else { t.forward += 1 }
       }
     }
+    if isBlocked && !source.desc.isEqual(desc) {
+      let copy = try Tensor(unpooled: desc)
+      try reorder(from: source, to: copy)
+      return copy
+    }
     return try source.reordered(to: desc)
+  }
+
+  /// Where backward-weights writes this weight's gradient: for a blocked weight, storage
+  /// outside the pool (it becomes the gradient, and is freed after the update).
+  func weightGradientBuffer(_ desc: MemoryDesc) throws -> Tensor {
+    try isBlocked ? Tensor(unpooled: desc) : Tensor(desc: desc)
   }
 }
 
@@ -90,7 +112,7 @@ extension Parameter {
 /// (nil: plain); the same array when the two agree. Optimiser slots go through here: they
 /// follow their parameter's layout while training and are plain in state dicts and files.
 /// The reorder runs between the two arrays, so no pool buffer is taken (a checkpoint of the
-/// paper net would otherwise leave two 392 MiB buffers idle in the pool).
+/// paper net would otherwise leave 392 MiB buffers idle in the pool).
 func convertLayout(_ values: [Float], shape: [Int], from: MemoryDesc?, to: MemoryDesc?) throws -> [Float] {
   let plain = try MemoryDesc(shape, .f32, plainTag(shape.count))
   let src = from ?? plain
@@ -99,22 +121,11 @@ func convertLayout(_ values: [Float], shape: [Int], from: MemoryDesc?, to: Memor
   guard src.byteSize == 4 * values.count, dst.byteSize % 4 == 0 else {
     throw TensorError.shapeMismatch(op: "optimizer state", detail: "\(values.count) values in layout \(src)")
   }
-  let p = try reorderPrimitive(src, dst)
-  var input = values
   var out = [Float](repeating: 0, count: dst.byteSize / 4)
-  try input.withUnsafeMutableBytes { a in
+  try values.withUnsafeBytes { a in
     try out.withUnsafeMutableBytes { b in
-      var ma: dnnl_memory_t?
-      var mb: dnnl_memory_t?
-      defer {
-        if let ma { dnnl_memory_destroy(ma) }
-        if let mb { dnnl_memory_destroy(mb) }
-      }
-      try check(dnnl_memory_create(&ma, src.md, Engine.shared.engine, a.baseAddress), "memory over a slot")
-      try check(dnnl_memory_create(&mb, dst.md, Engine.shared.engine, b.baseAddress), "memory over a slot")
-      var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: ma), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: mb)]
-      try check(dnnl_primitive_execute(p.primitive, Engine.shared.stream, 2, &args), "reorder a slot")
-      Engine.shared.wait()
+      // oneDNN only reads the source; its memory objects take a mutable handle.
+      try reorderRaw(UnsafeMutableRawPointer(mutating: a.baseAddress!), src, into: b.baseAddress!, dst)
     }
   }
   return out

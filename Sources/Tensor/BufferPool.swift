@@ -136,10 +136,28 @@ public final class Buffer {
   /// What the pool handed out, which may be a larger idle buffer than `byteCount` asks for.
   let heldBytes: Int
 
+  /// False for storage taken from the system and given back to it (`Tensor(unpooled:)`).
+  let pooled: Bool
+
   public init(byteCount: Int) {
     self.byteCount = byteCount
     (pointer, heldBytes) = BufferPool.shared.take(byteCount)
+    pooled = true
   }
 
-  deinit { BufferPool.shared.give(pointer, heldBytes) }
+  /// Storage outside the pool. The pool first returns as many idle bytes to the system, the
+  /// longest idle first, so that this buffer takes their place instead of adding to the
+  /// process's peak (the buffers freed are allocated again when a later request needs them).
+  init(unpooledByteCount byteCount: Int) {
+    self.byteCount = byteCount
+    let pool = BufferPool.shared
+    pool.trim(keepingAtMost: pool.bytesIdle - byteCount)
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: BufferPool.alignment)
+    heldBytes = 0
+    pooled = false
+  }
+
+  deinit {
+    if pooled { BufferPool.shared.give(pointer, heldBytes) } else { pointer.deallocate() }
+  }
 }

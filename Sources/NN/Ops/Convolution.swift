@@ -177,7 +177,7 @@ func convolutionCore(
       }
       // The input may have been released after forward (a BatchNorm output): rebuilt here.
       try src.materialize()
-      let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
+      let dw = try weight.weightGradientBuffer(bwd.desc(dnnl_query_diff_weights_md))
       var args: [(Int32, Tensor)] = try [
         (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
         (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
