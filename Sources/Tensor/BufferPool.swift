@@ -21,6 +21,17 @@ public final class BufferPool {
   public private(set) var peakBytesInUse = 0
   /// The most bytes in use at once since the last `trimForNewShapes()`.
   public private(set) var recentPeakBytesInUse = 0
+  /// Bytes of storage outside the pool (`Tensor(unpooled:)`) alive now, and the most that the
+  /// pool's in-use bytes and these were together since the last `trimForNewShapes()`.
+  public private(set) var unpooledBytesInUse = 0
+  public private(set) var recentPeakBytesWithUnpooled = 0
+
+  func noteUnpooled(_ bytes: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    unpooledBytesInUse += bytes
+    recentPeakBytesWithUnpooled = max(recentPeakBytesWithUnpooled, bytesInUse + unpooledBytesInUse)
+  }
   /// Bytes in idle buffers, waiting for a request of their class.
   public var bytesIdle: Int {
     lock.lock()
@@ -79,6 +90,7 @@ public final class BufferPool {
     bytesInUse += size
     peakBytesInUse = max(peakBytesInUse, bytesInUse)
     recentPeakBytesInUse = max(recentPeakBytesInUse, bytesInUse)
+    recentPeakBytesWithUnpooled = max(recentPeakBytesWithUnpooled, bytesInUse + unpooledBytesInUse)
     return (pointer, size)
   }
 
@@ -126,6 +138,7 @@ public final class BufferPool {
     defer { lock.unlock() }
     trimLocked(keepingAtMost: recentPeakBytesInUse - bytesInUse)
     recentPeakBytesInUse = bytesInUse
+    recentPeakBytesWithUnpooled = bytesInUse + unpooledBytesInUse
   }
 }
 
@@ -155,9 +168,15 @@ public final class Buffer {
     pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: BufferPool.alignment)
     heldBytes = 0
     pooled = false
+    pool.noteUnpooled(byteCount)
   }
 
   deinit {
-    if pooled { BufferPool.shared.give(pointer, heldBytes) } else { pointer.deallocate() }
+    if pooled {
+      BufferPool.shared.give(pointer, heldBytes)
+    } else {
+      pointer.deallocate()
+      BufferPool.shared.noteUnpooled(-byteCount)
+    }
   }
 }
