@@ -85,7 +85,7 @@ public final class BufferPool {
     } else {
       allocations += 1
       bytesAllocated += size
-      pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
+      pointer = allocateStorage(size)
     }
     bytesInUse += size
     peakBytesInUse = max(peakBytesInUse, bytesInUse)
@@ -165,7 +165,7 @@ public final class Buffer {
     self.byteCount = byteCount
     let pool = BufferPool.shared
     pool.trim(keepingAtMost: pool.bytesIdle - byteCount)
-    pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: BufferPool.alignment)
+    pointer = allocateStorage(max(byteCount, 1))
     heldBytes = 0
     pooled = false
     pool.noteUnpooled(byteCount)
