@@ -20,6 +20,10 @@ import Tensor
 /// buckets and padding need no special case: padding elements would have to stay zero through
 /// every update, and nothing large needs them.
 ///
+/// Adoption replaces `Parameter.value` with a new tensor over the same storage: a `Tensor`
+/// taken from `value` before the first training step (rather than read through the parameter
+/// or `stateDict()` when needed) would see blocked bytes under its plain descriptor.
+///
 /// Plain values are made in one place, `Parameter.plainValue()` / `Tensor.toArray()` (state
 /// dict, checkpoints, export, clipping's norm), and optimiser slots go through
 /// `convertLayout`, so files stay byte for byte what they were.
