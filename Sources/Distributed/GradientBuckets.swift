@@ -129,6 +129,9 @@ public final class GradientBuckets {
     lastWaitSeconds = Date().timeIntervalSince(start)
   }
 
+  /// Gradients are copied in their parameter's layout: a large convolution weight's is blocked
+  /// (`BlockedWeights`, no padding, so still `count` elements), which sums correctly as long as
+  /// every process chose the same layout (same binary and ISA; not checked by the agreement).
   private func pack(_ i: Int) {
     let b = buckets[i]
     for (p, offset) in zip(b.parameters, b.offsets) {

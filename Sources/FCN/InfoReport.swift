@@ -185,16 +185,25 @@ private func estimateMemory(_ model: FCNModel, _ rows: [LayerInfo]) -> (
   let trainable = model.parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
   let usedTrainable = usedParameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
   let largestLayer = 4 * (used.map { $0.parameters.reduce(0) { $0 + $1.value.count } }.max() ?? 0)
+  // A largest layer whose weight is kept blocked (BlockedWeights) has no blocked copy made in
+  // forward and no plain gradient beside the blocked one: one transient of its size in
+  // backward (backward-data's copy, then the weight gradient in the same buffer), not three.
+  let largestIsBlocked =
+    used.max { $0.parameters.reduce(0) { $0 + $1.value.count } < $1.parameters.reduce(0) { $0 + $1.value.count } }
+    .map { l -> Bool in
+      guard let conv = l as? Conv2D, conv.groups == 1 else { return false }
+      return 4 * conv.weight.value.count >= BlockedWeights.threshold
+    } ?? false
   let weights = 4 * parameters
   let logits = 4 * (rows.last?.outputShape.reduce(1, *) ?? 0)
   let inference = weights + held
   // Training: weights, gradients and momentum; the largest layer's blocked weight copy (made
-  // afresh in forward and backward, not kept) and its blocked weight gradient; activations kept
-  // for backward, the loss's two logits-sized buffers and the gradients in flight (above);
-  // +10% for what the pool holds idle between sizes.
+  // afresh in forward and backward, not kept; one for a weight kept blocked) and its blocked
+  // weight gradient; activations kept for backward, the loss's two logits-sized buffers and the
+  // gradients in flight (above); +10% for what the pool holds idle between sizes.
   let activations = (kept + 2 * logits + inFlight) * 11 / 10
-  let training = weights + 2 * 4 * usedTrainable + 2 * largestLayer + activations
-  let duringBackward = training - 4 * usedTrainable + largestLayer
+  let training = weights + 2 * 4 * usedTrainable + (largestIsBlocked ? 1 : 2) * largestLayer + activations
+  let duringBackward = training - 4 * usedTrainable + (largestIsBlocked ? 0 : largestLayer)
   // Recomputing: a segment's activations but its output live only while it runs (forward,
   // then its replay in backward), one segment at a time.
   let inner = model.segments.map { seg in seg.dropLast().reduce(0) { $0 + keptByNode[$1] } }

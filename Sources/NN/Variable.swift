@@ -25,8 +25,9 @@ public class Variable {
   }
 }
 
-/// A trainable tensor: fp32 master value in the plain layout (OIHW for conv weights), its
-/// gradient in the same layout, written in place by backward.
+/// A trainable tensor: fp32 master value in the plain layout (OIHW for conv weights), or for
+/// large convolution weights the blocked layout their convolution wants (`BlockedWeights`);
+/// its gradient in the same layout, written in place by backward.
 public final class Parameter: Variable {
   public let name: String
   /// Frozen parameters (e.g. fixed bilinear deconvs) get no gradient and no update.
@@ -95,13 +96,26 @@ public final class Parameter: Variable {
   /// Adds `g`, whose plain form is `plain` (e.g. a conv's GOIHW view of this OIHW weight), with
   /// no intermediate copy on the first write: the reorder writes straight into the gradient.
   func accumulate(_ g: Tensor, seenAs plain: MemoryDesc) throws {
+    if isBlocked { return try accumulateBlocked(g) }
     let dst = try gradient()
+    if !g.desc.isEqual(plain) { BlockedWeights.count(self) { $0.gradient += 1 } }
     if gradIsZero {
       try reorder(from: g, to: Tensor(viewing: dst, as: plain))
       gradIsZero = false
     } else {
       try addInPlace(dst, Tensor(viewing: g.reordered(to: plain), as: value.desc))
     }
+    try immediate?.added(to: self)
+    try watch?.added(to: self)
+  }
+
+  /// A blocked weight's gradient `g` from backward-weights: when it is already in the
+  /// weight's layout and no gradient is kept, it becomes the gradient (no copy at all).
+  private func accumulateBlocked(_ g: Tensor) throws {
+    if !g.desc.isEqual(value.desc) { BlockedWeights.count(self) { $0.gradient += 1 } }
+    guard grad == nil, g.desc.isEqual(value.desc) else { return try accumulate(g) }
+    grad = g
+    gradIsZero = false
     try immediate?.added(to: self)
     try watch?.added(to: self)
   }

@@ -21,6 +21,17 @@ public final class BufferPool {
   public private(set) var peakBytesInUse = 0
   /// The most bytes in use at once since the last `trimForNewShapes()`.
   public private(set) var recentPeakBytesInUse = 0
+  /// Bytes of storage outside the pool (`Tensor(unpooled:)`) alive now, and the most that the
+  /// pool's in-use bytes and these were together since the last `trimForNewShapes()`.
+  public private(set) var unpooledBytesInUse = 0
+  public private(set) var recentPeakBytesWithUnpooled = 0
+
+  func noteUnpooled(_ bytes: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    unpooledBytesInUse += bytes
+    recentPeakBytesWithUnpooled = max(recentPeakBytesWithUnpooled, bytesInUse + unpooledBytesInUse)
+  }
   /// Bytes in idle buffers, waiting for a request of their class.
   public var bytesIdle: Int {
     lock.lock()
@@ -74,11 +85,12 @@ public final class BufferPool {
     } else {
       allocations += 1
       bytesAllocated += size
-      pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
+      pointer = allocateStorage(size)
     }
     bytesInUse += size
     peakBytesInUse = max(peakBytesInUse, bytesInUse)
     recentPeakBytesInUse = max(recentPeakBytesInUse, bytesInUse)
+    recentPeakBytesWithUnpooled = max(recentPeakBytesWithUnpooled, bytesInUse + unpooledBytesInUse)
     return (pointer, size)
   }
 
@@ -126,6 +138,7 @@ public final class BufferPool {
     defer { lock.unlock() }
     trimLocked(keepingAtMost: recentPeakBytesInUse - bytesInUse)
     recentPeakBytesInUse = bytesInUse
+    recentPeakBytesWithUnpooled = bytesInUse + unpooledBytesInUse
   }
 }
 
@@ -136,10 +149,34 @@ public final class Buffer {
   /// What the pool handed out, which may be a larger idle buffer than `byteCount` asks for.
   let heldBytes: Int
 
+  /// False for storage taken from the system and given back to it (`Tensor(unpooled:)`).
+  let pooled: Bool
+
   public init(byteCount: Int) {
     self.byteCount = byteCount
     (pointer, heldBytes) = BufferPool.shared.take(byteCount)
+    pooled = true
   }
 
-  deinit { BufferPool.shared.give(pointer, heldBytes) }
+  /// Storage outside the pool. The pool first returns as many idle bytes to the system, the
+  /// longest idle first, so that this buffer takes their place instead of adding to the
+  /// process's peak (the buffers freed are allocated again when a later request needs them).
+  init(unpooledByteCount byteCount: Int) {
+    self.byteCount = byteCount
+    let pool = BufferPool.shared
+    pool.trim(keepingAtMost: pool.bytesIdle - byteCount)
+    pointer = allocateStorage(max(byteCount, 1))
+    heldBytes = 0
+    pooled = false
+    pool.noteUnpooled(byteCount)
+  }
+
+  deinit {
+    if pooled {
+      BufferPool.shared.give(pointer, heldBytes)
+    } else {
+      pointer.deallocate()
+      BufferPool.shared.noteUnpooled(-byteCount)
+    }
+  }
 }

@@ -27,9 +27,14 @@ extension Optional where Wrapped == ImmediateUpdate {
 
 extension TrainableModel {
   /// What updating during backward saves: every trainable parameter's gradient buffer, less
-  /// the one transient buffer the size of the largest parameter that replaces them.
+  /// the one transient buffer the size of the largest parameter that replaces them. A largest
+  /// weight kept blocked (`BlockedWeights`) needs none: its transient weight gradient, already
+  /// counted by the estimate, is the one that gets applied.
   var gradientBytesSavedDuringBackward: Int64 {
-    let trainable = parameters.filter(\.trainable).map(\.value.count)
-    return 4 * Int64(trainable.reduce(0, +) - (trainable.max() ?? 0))
+    let trainable = parameters.filter(\.trainable)
+    let total = trainable.reduce(0) { $0 + $1.value.count }
+    guard let largest = trainable.max(by: { $0.value.count < $1.value.count }) else { return 0 }
+    let blocked = largest.shape.count == 4 && 4 * largest.value.count >= BlockedWeights.threshold
+    return 4 * Int64(total - (blocked ? 0 : largest.value.count))
   }
 }

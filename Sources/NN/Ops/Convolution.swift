@@ -131,11 +131,11 @@ func convolutionCore(
     return try Primitive(pd: pd!, what: name)
   }
   let src = try x.value.reordered(to: fwd.desc(dnnl_query_src_md))
-  let wView = try Tensor(viewing: weight.value, as: wPlain)
-  let wt =
-    try training
-    ? wView.reordered(to: fwd.desc(dnnl_query_weights_md))
-    : weight.inLayout(fwd.desc(dnnl_query_weights_md), view: wView)
+  let wDesc = try fwd.desc(dnnl_query_weights_md)
+  // A large weight moves into this layout for good on its first training call (BlockedWeights).
+  if training && kind == .convolution { try weight.adoptLayoutIfLarge(wDesc, plain: wPlain) }
+  let wView = try weight.convolutionSource(plain: wPlain)
+  let wt = try training ? weight.trainingCopy(of: wView, in: wDesc) : weight.inLayout(wDesc, view: wView)
   let y = try Tensor(desc: fwd.desc(dnnl_query_dst_md))
   var args: [(Int32, Tensor)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wt), (DNNL_ARG_DST, y)]
   if let fusedBias { args.append((DNNL_ARG_BIAS, fusedBias.value)) }
@@ -160,7 +160,7 @@ func convolutionCore(
     }
     // The input may have been released after forward (a BatchNorm output): rebuilt here.
     try src.materialize()
-    let dw = try Tensor(desc: bwd.desc(dnnl_query_diff_weights_md))
+    let dw = try weight.weightGradientBuffer(bwd.desc(dnnl_query_diff_weights_md))
     var args: [(Int32, Tensor)] = try [
       (DNNL_ARG_SRC, src.reordered(to: bwd.desc(dnnl_query_src_md))),
       (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
@@ -201,7 +201,7 @@ func convolutionCore(
         (DNNL_ARG_DIFF_DST, dy.reordered(to: bwd.desc(dnnl_query_diff_dst_md))),
         // Reordered again from the plain master rather than kept from the forward: holding a
         // blocked copy of every weight until backward would cost a second copy of the model.
-        (DNNL_ARG_WEIGHTS, wView.reordered(to: bwd.desc(dnnl_query_weights_md))),
+        (DNNL_ARG_WEIGHTS, weight.trainingCopy(of: wView, in: bwd.desc(dnnl_query_weights_md), backwardData: true)),
         (DNNL_ARG_DIFF_SRC, dx),
       ])
       try x.accumulate(dx)

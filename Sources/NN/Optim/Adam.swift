@@ -38,8 +38,10 @@ public final class Adam: Optimizer {
       withValueAndGradient(p) { w, g, n in
         let t = (steps[p.name] ?? 0) + 1
         steps[p.name] = t
-        let mm = m[p.name] ?? Slot(zeros: n)
-        let vv = v[p.name] ?? Slot(zeros: n)
+        let mm = m[p.name] ?? Slot(zeros: n, like: p)
+        let vv = v[p.name] ?? Slot(zeros: n, like: p)
+        mm.follow(p)
+        vv.follow(p)
         m[p.name] = mm
         v[p.name] = vv
         let (lr, b1, b2, wd) = (learningRate, beta1, beta2, weightDecay)
@@ -64,8 +66,9 @@ public final class Adam: Optimizer {
 
   public func stateDict() -> [String: [Float]] {
     var s = [String: [Float]]()
-    for (k, x) in m { s["\(k).exp_avg"] = x.values }
-    for (k, x) in v { s["\(k).exp_avg_sq"] = x.values }
+    let shapes = Dictionary(parameters.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+    for (k, x) in m { s["\(k).exp_avg"] = x.plainValues(shape: shapes[k] ?? [x.values.count]) }
+    for (k, x) in v { s["\(k).exp_avg_sq"] = x.plainValues(shape: shapes[k] ?? [x.values.count]) }
     for (k, t) in steps { s["\(k).step"] = [Float(t)] }
     return s
   }

@@ -38,7 +38,8 @@ public final class SGD: Optimizer {
 
   private func update(_ p: Parameter, _ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
     let first = buffers[p.name] == nil
-    let slot = buffers[p.name] ?? Slot(zeros: n)
+    let slot = buffers[p.name] ?? Slot(zeros: n, like: p)
+    slot.follow(p)
     let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
     slot.values.withUnsafeMutableBufferPointer { b in
       for i in 0..<n {
@@ -54,7 +55,11 @@ public final class SGD: Optimizer {
   }
 
   public func stateDict() -> [String: [Float]] {
-    Dictionary(uniqueKeysWithValues: buffers.map { ("\($0.key).momentum_buffer", $0.value.values) })
+    let shapes = Dictionary(parameters.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+    return Dictionary(
+      uniqueKeysWithValues: buffers.map {
+        ("\($0.key).momentum_buffer", $0.value.plainValues(shape: shapes[$0.key] ?? [$0.value.values.count]))
+      })
   }
 
   public func loadStateDict(_ state: [String: [Float]]) throws {
