@@ -62,8 +62,9 @@ public struct TrainingCapacity: Sendable {
         case .recomputing:
           (one.trainingBytesRecomputingDuringBackward, two.trainingBytesRecomputingDuringBackward, 1)
         }
+      // The model's estimates count one slot (SGD's momentum) already.
       lines[mode] = (
-        Double(model1) - Double(model2 - model1) + slots * weights, Double(model2 - model1) + loaderPerImage
+        Double(model1) - Double(model2 - model1) + (slots - 1) * weights, Double(model2 - model1) + loaderPerImage
       )
     }
     return lines

@@ -214,7 +214,8 @@ public final class Trainer {
     // In floating point, clamped: absurd flags (a huge batch, crop and --workers together)
     // must give "too much", not overflow.
     let params = Double(model.parameterCount) * 4
-    let slots = Double(options.optimizer.stateSlots)
+    // The model's estimate already counts one optimiser slot (SGD's momentum); Adam has one more.
+    let slots = Double(max(0, options.optimizer.stateSlots - 1))
     let loaderBuffers =
       Double(2 * max(1, options.workers) + 1) * Double(batch) * Double(height) * Double(width) * (3 * 4 + 4 + 3)
     let saved = Double(options.updatesDuringBackward ? model.gradientBytesSavedDuringBackward : 0)
