@@ -1,6 +1,7 @@
 import Distributed
 import FCN
 import Foundation
+import Tensor
 import Training
 
 /// `mpirun -np N fcn train …`: joins the MPI job when a launcher started this process (nil for
@@ -42,6 +43,10 @@ func dataParallelSettings(
   settings.append(("--run", run.directory.standardizedFileURL.path))
   settings.append(("--resume", "\(resume)"))
   settings.append(("--init", initFrom ?? "(none)"))
+  // Weights of 16 MiB and more keep their gradients in oneDNN's blocked layout, which follows
+  // the instruction set: hosts that differ would add up gradients laid out differently.
+  settings.append(
+    ("the CPU instruction set oneDNN uses (set ONEDNN_MAX_CPU_ISA to the same on every host)", "\(Engine.isa)"))
   return settings
 }
 

@@ -155,6 +155,14 @@ final class DataParallelTests: XCTestCase {
     XCTAssertTrue(mismatched.stderr.contains("--momentum"), mismatched.stderr)
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints").path))
 
+    // Ranks whose oneDNN uses different instruction sets would lay blocked gradients out
+    // differently: refused, naming the setting. SSE4.1 is below any machine this runs on.
+    let mixed = try MPIRun.Running(
+      processes: 2, [], perRank: [base, base], rankEnvironment: [[:], ["ONEDNN_MAX_CPU_ISA": "SSE41"]], outputIn: dir
+    ).wait(timeout: 120)
+    XCTAssertEqual(mixed.status, 1, mixed.stdout + mixed.stderr)
+    XCTAssertTrue(mixed.stderr.contains("ONEDNN_MAX_CPU_ISA") && mixed.stderr.contains("sse41"), mixed.stderr)
+
     let uneven = try MPIRun.run(processes: 2, Self.arguments(Self.fcn8s, run: run, batch: 3, steps: 2), outputIn: dir)
     XCTAssertEqual(uneven.status, 1, uneven.stdout + uneven.stderr)
     XCTAssertTrue(uneven.stderr.contains("--batch 3") && uneven.stderr.contains("2 processes"), uneven.stderr)

@@ -31,11 +31,19 @@ enum MPIRun {
   /// `mpirun -np N fcn ARGS…` (or an MPMD line `-np 1 fcn A… : -np 1 fcn B…` when `perRank`
   /// gives each rank its own arguments), started; output goes to files.
   final class Running: FCNExecutable.Running {
-    init(processes: Int, _ arguments: [String], perRank: [[String]]? = nil, outputIn directory: URL) throws {
+    /// `rankEnvironment` adds variables to each rank's environment (with `perRank`).
+    init(
+      processes: Int, _ arguments: [String], perRank: [[String]]? = nil, rankEnvironment: [[String: String]] = [],
+      outputIn directory: URL
+    ) throws {
       let fcn = try FCNExecutable.executable().path
       var args = MPIRun.launcherOptions
       if let perRank {
-        for (i, a) in perRank.enumerated() { args += (i > 0 ? [":"] : []) + ["-np", "1", fcn] + a }
+        for (i, a) in perRank.enumerated() {
+          let exports = (i < rankEnvironment.count ? rankEnvironment[i] : [:]).sorted { $0.key < $1.key }
+            .flatMap { ["-x", "\($0.key)=\($0.value)"] }
+          args += (i > 0 ? [":"] : []) + ["-np", "1"] + exports + [fcn] + a
+        }
       } else {
         args += ["-np", "\(processes)", fcn] + arguments
       }
