@@ -50,4 +50,23 @@ final class BlockedWeightsModelTests: XCTestCase {
       XCTAssertGreaterThan(blocked.model.parameters.filter(\.isBlocked).count, 3, "a load keeps the layout")
     }
   }
+
+  /// After training has moved weights into blocked layouts, eval mode in the same process (what
+  /// a run's evaluations and its final scores use) gives the logits of the same training with
+  /// plain storage, bit for bit.
+  func testEvalModeAfterTrainingReadsBlockedWeightsRight() throws {
+    for name in ["fcn8s", "course-fcn8"] {
+      let plain = try train(name, threshold: Int.max)
+      let blocked = try train(name, threshold: 0)
+      XCTAssertGreaterThan(blocked.blocked, 3)
+      let x = Variable(try pattern([1, 3, 37, 45], salt: 9))
+      plain.model.setTraining(false)
+      blocked.model.setTraining(false)
+      let want = try plain.model(x).value.toArray()
+      let got = try blocked.model(x).value.toArray()
+      XCTAssertEqual(want.count, got.count)
+      XCTAssertTrue(want.map(\.bitPattern) == got.map(\.bitPattern), "\(name): eval logits differ after training")
+      XCTAssertGreaterThan(want.map(abs).max() ?? 0, 0)
+    }
+  }
 }
