@@ -41,14 +41,7 @@ public func batchNorm2d(
   if fused { flags |= dnnl_fuse_norm_relu.rawValue }
   let src = x.value
   let prop = tape != nil ? dnnl_forward_training : dnnl_forward_inference
-  let key = "bn|\(prop.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
-  let fwd = try PrimitiveCache.shared.get(key) {
-    var pd: dnnl_primitive_desc_t?
-    try check(
-      dnnl_batch_normalization_forward_primitive_desc_create(
-        &pd, Engine.shared.engine, prop, src.desc.md, src.desc.md, eps, flags, nil), "\(name) forward \(describe(xs))")
-    return try Primitive(pd: pd!, what: name)
-  }
+  let fwd = try batchNormForward(prop, flags: flags, eps: eps, desc: src.desc, name: name)
   let y = try Tensor(desc: src.desc)
   let mean = training ? try Tensor(shape: [c]) : stats.mean
   let variance = training ? try Tensor(shape: [c]) : stats.variance
@@ -88,14 +81,7 @@ public func batchNorm2d(
     guard var dy = out.grad else { return }
     out.grad = nil
     if !dy.desc.isEqual(src.desc) { dy = try dy.reordered(to: src.desc) }
-    let bwd = try PrimitiveCache.shared.get("\(key)|bwd") {
-      var pd: dnnl_primitive_desc_t?
-      try check(
-        dnnl_batch_normalization_backward_primitive_desc_create(
-          &pd, Engine.shared.engine, dnnl_backward, src.desc.md, src.desc.md, src.desc.md, eps, flags, fwd.pd, nil),
-        "\(name) backward")
-      return try Primitive(pd: pd!, what: "\(name) bwd")
-    }
+    let bwd = try batchNormBackward(of: fwd, prop, flags: flags, eps: eps, desc: src.desc, name: name)
     // oneDNN's batch normalisation may write diff_src over diff_dst: done when nothing else
     // holds this gradient (one activation-sized buffer fewer at the peak of backward).
     let dx = try isKnownUniquelyReferenced(&dy) && dy.ownsStorageAlone ? dy : Tensor(desc: src.desc)
@@ -126,17 +112,41 @@ func batchNormOutput(
 ) throws {
   var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
   if fuseReLU { flags |= dnnl_fuse_norm_relu.rawValue }
-  let key = "bn|\(dnnl_forward_inference.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
-  let p = try PrimitiveCache.shared.get(key) {
-    var pd: dnnl_primitive_desc_t?
-    try check(
-      dnnl_batch_normalization_forward_primitive_desc_create(
-        &pd, Engine.shared.engine, dnnl_forward_inference, src.desc.md, src.desc.md, eps, flags, nil),
-      "\(name) forward \(describe(src.shape))")
-    return try Primitive(pd: pd!, what: name)
-  }
+  let p = try batchNormForward(dnnl_forward_inference, flags: flags, eps: eps, desc: src.desc, name: name)
   try p.execute([
     (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
     (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance),
   ])
+}
+
+/// oneDNN's batch-normalisation forward for data laid out as `desc`, cached by propagation
+/// kind, flags, eps and layout (the plain, fused-ReLU, rebuild and synchronised paths share it).
+func batchNormForward(_ prop: dnnl_prop_kind_t, flags: UInt32, eps: Float, desc: MemoryDesc, name: String) throws
+  -> Primitive
+{
+  try PrimitiveCache.shared.get(batchNormKey(prop, flags, eps, desc)) {
+    var pd: dnnl_primitive_desc_t?
+    try check(
+      dnnl_batch_normalization_forward_primitive_desc_create(
+        &pd, Engine.shared.engine, prop, desc.md, desc.md, eps, flags, nil), "\(name) forward \(describe(desc.dims))")
+    return try Primitive(pd: pd!, what: name)
+  }
+}
+
+/// The backward of `forward` (made by `batchNormForward` with the same arguments).
+func batchNormBackward(
+  of forward: Primitive, _ prop: dnnl_prop_kind_t, flags: UInt32, eps: Float, desc: MemoryDesc, name: String
+) throws -> Primitive {
+  try PrimitiveCache.shared.get(batchNormKey(prop, flags, eps, desc) + "|bwd") {
+    var pd: dnnl_primitive_desc_t?
+    try check(
+      dnnl_batch_normalization_backward_primitive_desc_create(
+        &pd, Engine.shared.engine, dnnl_backward, desc.md, desc.md, desc.md, eps, flags, forward.pd, nil),
+      "\(name) backward")
+    return try Primitive(pd: pd!, what: "\(name) bwd")
+  }
+}
+
+private func batchNormKey(_ prop: dnnl_prop_kind_t, _ flags: UInt32, _ eps: Float, _ desc: MemoryDesc) -> String {
+  "bn|\(prop.rawValue)|\(flags)|\(eps)|\(desc.key)"
 }

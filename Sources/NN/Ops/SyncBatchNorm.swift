@@ -67,14 +67,7 @@ func syncBatchNorm2d(
   let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
   let tape = recording(x, gamma, beta)
   let prop = tape != nil ? dnnl_forward_training : dnnl_forward_inference
-  let key = "bn|\(prop.rawValue)|\(flags)|\(eps)|\(src.desc.key)"
-  let fwd = try PrimitiveCache.shared.get(key) {
-    var pd: dnnl_primitive_desc_t?
-    try check(
-      dnnl_batch_normalization_forward_primitive_desc_create(
-        &pd, Engine.shared.engine, prop, src.desc.md, src.desc.md, eps, flags, nil), "\(name) forward \(describe(xs))")
-    return try Primitive(pd: pd!, what: name)
-  }
+  let fwd = try batchNormForward(prop, flags: flags, eps: eps, desc: src.desc, name: name)
   let y = try Tensor(desc: src.desc)
   try fwd.execute([
     (DNNL_ARG_SRC, src), (DNNL_ARG_DST, y), (DNNL_ARG_SCALE, gamma.value), (DNNL_ARG_SHIFT, beta.value),
@@ -90,14 +83,7 @@ func syncBatchNorm2d(
     guard let dy = out.grad else { return }
     out.grad = nil
     // With global statistics oneDNN's backward gives γ·dy/σ and this process's Σdy·x̂ and Σdy.
-    let bwd = try PrimitiveCache.shared.get("\(key)|bwd") {
-      var pd: dnnl_primitive_desc_t?
-      try check(
-        dnnl_batch_normalization_backward_primitive_desc_create(
-          &pd, Engine.shared.engine, dnnl_backward, src.desc.md, src.desc.md, src.desc.md, eps, flags, fwd.pd, nil),
-        "\(name) backward")
-      return try Primitive(pd: pd!, what: "\(name) bwd")
-    }
+    let bwd = try batchNormBackward(of: fwd, prop, flags: flags, eps: eps, desc: src.desc, name: name)
     let partial = try Tensor(desc: src.desc)
     let dgamma = try Tensor(shape: [c])
     let dbeta = try Tensor(shape: [c])
